@@ -1,0 +1,58 @@
+"""gelu_fast: GELU and its gradients as NumPy ufuncs, accurate to 1 ULP.
+
+Every function is a real ``numpy.ufunc`` over C kernels (``src_c/``), so
+``out=``, ``where=``, broadcasting, casting and ``__array_ufunc__`` dispatch
+(Dask, xarray, pandas) come from NumPy.
+"""
+from gelu_fast._ufuncs import UFUNCS as _UFUNCS, build_info as _build_info
+from gelu_fast._ufuncs import get_num_threads as _get_num_threads
+from gelu_fast._ufuncs import set_num_threads as _set_num_threads
+
+__version__ = "0.1.0"
+
+gelu = _UFUNCS["gelu"]
+gelu_tanh = _UFUNCS["gelu_tanh"]
+gelu_sigmoid = _UFUNCS["gelu_sigmoid"]
+gelu_grad = _UFUNCS["gelu_grad"]
+gelu_tanh_grad = _UFUNCS["gelu_tanh_grad"]
+gelu_sigmoid_grad = _UFUNCS["gelu_sigmoid_grad"]
+gelu_backward = _UFUNCS["gelu_backward"]
+gelu_tanh_backward = _UFUNCS["gelu_tanh_backward"]
+gelu_sigmoid_backward = _UFUNCS["gelu_sigmoid_backward"]
+
+from gelu_fast import functional  # noqa: E402  (needs the ufuncs above)
+
+
+def set_num_threads(n):
+    """Fix the number of OpenMP threads the kernels use (n >= 1).
+
+    Takes precedence over ``OMP_NUM_THREADS`` and threadpoolctl, for every
+    Python thread.  ``set_num_threads(0)`` returns to the OpenMP default, which
+    is read at each call.  Arrays shorter than ``info()["parallel_threshold"]``
+    always run on the calling thread.
+    """
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"set_num_threads: n must be >= 0, got {n}")
+    _set_num_threads(n)
+
+
+def get_num_threads():
+    """Number of threads a large call would use now."""
+    return _get_num_threads()
+
+
+def info():
+    """Build and runtime facts: version, OpenMP, thread count, SIMD level."""
+    d = {"version": __version__}
+    d.update(_build_info())
+    d["num_threads"] = get_num_threads()
+    return d
+
+
+__all__ = [
+    "gelu", "gelu_tanh", "gelu_sigmoid",
+    "gelu_grad", "gelu_tanh_grad", "gelu_sigmoid_grad",
+    "gelu_backward", "gelu_tanh_backward", "gelu_sigmoid_backward",
+    "functional", "set_num_threads", "get_num_threads", "info",
+]

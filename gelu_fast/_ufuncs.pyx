@@ -1,0 +1,94 @@
+# cython: language_level=3
+"""Registration table: wraps the C inner loops of src_c/ as NumPy ufuncs.
+
+No numerics live here; see src_c/gelu_kernels.h for the kernels and their error
+bounds, and gelu_fast/_docs.py for the docstrings.
+"""
+cimport numpy as cnp
+from numpy cimport PyUFuncGenericFunction, PyUFunc_FromFuncAndData, PyUFunc_None
+
+from gelu_fast._docs import DOCS
+
+cnp.import_array()
+cnp.import_ufunc()
+
+cdef extern from "numpy/ndarraytypes.h":
+    enum: NPY_HALF, NPY_FLOAT, NPY_DOUBLE
+
+cdef extern from "gelu_fast.h":
+    ctypedef void gf_loop(char **, const Py_ssize_t *, const Py_ssize_t *, void *) noexcept nogil
+    gf_loop gf_gelu_f16, gf_gelu_f32, gf_gelu_f64
+    gf_loop gf_gelu_tanh_f16, gf_gelu_tanh_f32, gf_gelu_tanh_f64
+    gf_loop gf_gelu_sigmoid_f16, gf_gelu_sigmoid_f32, gf_gelu_sigmoid_f64
+    gf_loop gf_gelu_grad_f16, gf_gelu_grad_f32, gf_gelu_grad_f64
+    gf_loop gf_gelu_tanh_grad_f16, gf_gelu_tanh_grad_f32, gf_gelu_tanh_grad_f64
+    gf_loop gf_gelu_sigmoid_grad_f16, gf_gelu_sigmoid_grad_f32, gf_gelu_sigmoid_grad_f64
+    gf_loop gf_gelu_backward_f16, gf_gelu_backward_f32, gf_gelu_backward_f64
+    gf_loop gf_gelu_tanh_backward_f16, gf_gelu_tanh_backward_f32, gf_gelu_tanh_backward_f64
+    gf_loop gf_gelu_sigmoid_backward_f16, gf_gelu_sigmoid_backward_f32, gf_gelu_sigmoid_backward_f64
+    void gf_set_num_threads(int n) nogil
+    int gf_get_num_threads() nogil
+    int gf_openmp_enabled() nogil
+    const char *gf_simd_level() nogil
+    int gf_long_double_digits() nogil
+    const Py_ssize_t gf_parallel_threshold
+
+# Loops in the order NumPy should try them: float16, float32, float64.
+cdef PyUFuncGenericFunction loops[9][3]
+loops[0][:] = [<PyUFuncGenericFunction>gf_gelu_f16, <PyUFuncGenericFunction>gf_gelu_f32, <PyUFuncGenericFunction>gf_gelu_f64]
+loops[1][:] = [<PyUFuncGenericFunction>gf_gelu_tanh_f16, <PyUFuncGenericFunction>gf_gelu_tanh_f32, <PyUFuncGenericFunction>gf_gelu_tanh_f64]
+loops[2][:] = [<PyUFuncGenericFunction>gf_gelu_sigmoid_f16, <PyUFuncGenericFunction>gf_gelu_sigmoid_f32, <PyUFuncGenericFunction>gf_gelu_sigmoid_f64]
+loops[3][:] = [<PyUFuncGenericFunction>gf_gelu_grad_f16, <PyUFuncGenericFunction>gf_gelu_grad_f32, <PyUFuncGenericFunction>gf_gelu_grad_f64]
+loops[4][:] = [<PyUFuncGenericFunction>gf_gelu_tanh_grad_f16, <PyUFuncGenericFunction>gf_gelu_tanh_grad_f32, <PyUFuncGenericFunction>gf_gelu_tanh_grad_f64]
+loops[5][:] = [<PyUFuncGenericFunction>gf_gelu_sigmoid_grad_f16, <PyUFuncGenericFunction>gf_gelu_sigmoid_grad_f32, <PyUFuncGenericFunction>gf_gelu_sigmoid_grad_f64]
+loops[6][:] = [<PyUFuncGenericFunction>gf_gelu_backward_f16, <PyUFuncGenericFunction>gf_gelu_backward_f32, <PyUFuncGenericFunction>gf_gelu_backward_f64]
+loops[7][:] = [<PyUFuncGenericFunction>gf_gelu_tanh_backward_f16, <PyUFuncGenericFunction>gf_gelu_tanh_backward_f32, <PyUFuncGenericFunction>gf_gelu_tanh_backward_f64]
+loops[8][:] = [<PyUFuncGenericFunction>gf_gelu_sigmoid_backward_f16, <PyUFuncGenericFunction>gf_gelu_sigmoid_backward_f32, <PyUFuncGenericFunction>gf_gelu_sigmoid_backward_f64]
+
+cdef char unary_types[6]
+unary_types[:] = [NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE]
+cdef char binary_types[9]
+binary_types[:] = [NPY_HALF, NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT,
+                   NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE]
+cdef void *no_data[3]
+no_data[:] = [NULL, NULL, NULL]
+
+# (name, loop row, number of inputs)
+_TABLE = (
+    ("gelu", 0, 1), ("gelu_tanh", 1, 1), ("gelu_sigmoid", 2, 1),
+    ("gelu_grad", 3, 1), ("gelu_tanh_grad", 4, 1), ("gelu_sigmoid_grad", 5, 1),
+    ("gelu_backward", 6, 2), ("gelu_tanh_backward", 7, 2), ("gelu_sigmoid_backward", 8, 2),
+)
+
+# NumPy keeps pointers to the name and doc strings: these bytes live as long as
+# the module.
+_keep_alive = []
+
+
+cdef object _make_ufunc(str name, int row, int nin):
+    cdef bytes name_b = name.encode()
+    cdef bytes doc_b = DOCS[name].encode()
+    cdef char *types = &unary_types[0] if nin == 1 else &binary_types[0]
+    _keep_alive.extend((name_b, doc_b))
+    return PyUFunc_FromFuncAndData(loops[row], no_data, types, 3, nin, 1, PyUFunc_None,
+                                   name_b, doc_b, 0)
+
+
+UFUNCS = {name: _make_ufunc(name, row, nin) for name, row, nin in _TABLE}
+
+
+def set_num_threads(int n):
+    gf_set_num_threads(n)
+
+
+def get_num_threads():
+    return gf_get_num_threads()
+
+
+def build_info():
+    return {
+        "openmp": bool(gf_openmp_enabled()),
+        "simd": gf_simd_level().decode(),
+        "long_double_digits": gf_long_double_digits(),
+        "parallel_threshold": gf_parallel_threshold,
+    }

@@ -1,0 +1,33 @@
+/* Public interface of the C side: NumPy-ufunc-compatible inner loops (same
+ * signature as PyUFuncGenericFunction, with ptrdiff_t for npy_intp) and the
+ * threading controls.  No Python headers. */
+#ifndef GELU_FAST_H
+#define GELU_FAST_H
+
+#include <stddef.h>
+
+typedef void gf_loop(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data);
+
+#define GF_DECLARE_LOOPS(name) \
+    gf_loop gf_##name##_f16, gf_##name##_f32, gf_##name##_f64;
+GF_DECLARE_LOOPS(gelu)
+GF_DECLARE_LOOPS(gelu_tanh)
+GF_DECLARE_LOOPS(gelu_sigmoid)
+GF_DECLARE_LOOPS(gelu_grad)
+GF_DECLARE_LOOPS(gelu_tanh_grad)
+GF_DECLARE_LOOPS(gelu_sigmoid_grad)
+GF_DECLARE_LOOPS(gelu_backward)
+GF_DECLARE_LOOPS(gelu_tanh_backward)
+GF_DECLARE_LOOPS(gelu_sigmoid_backward)
+
+/* n >= 1 fixes the thread count; n == 0 returns to the OpenMP default, read at
+ * each call (OMP_NUM_THREADS, threadpoolctl). */
+void gf_set_num_threads(int n);
+int gf_get_num_threads(void);
+int gf_openmp_enabled(void);
+const char *gf_simd_level(void);
+int gf_long_double_digits(void);
+/* Smallest element count a loop splits across threads. */
+extern const ptrdiff_t gf_parallel_threshold;
+
+#endif

@@ -1,0 +1,197 @@
+/* Scalar definitions of every GELU kernel, one per function and precision.
+ *
+ * Two precisions:
+ *   *_f32  serve float32 and float16.  They take the input widened to double and
+ *          return a double accurate to ~1e-13 relative, which the loop rounds once
+ *          to the storage type.  Branch-free, libm-free: the loops vectorize.
+ *   *_f64  serve float64.  They evaluate in long double (64-bit significand on
+ *          x86-64, 113-bit on aarch64 Linux) with libm's erfcl/expl and round once.
+ *          Scalar code; accuracy first.  Where long double is no wider than
+ *          double (MSVC), the bounds below do not hold; gelu_fast.info() reports
+ *          the internal float64 precision.
+ *
+ * Notation: Phi = normal CDF, phi = normal density, Q(t) = 1 - Phi(t),
+ * sigma(v) = 1/(1+exp(-v)).  Bounds are in ULP of the storage type against the
+ * formula evaluated exactly; tests/test_accuracy.py enforces each one.
+ * Derivative bounds are measured against |first term| + |second term|, because
+ * the derivatives cross zero where relative error is meaningless.
+ *
+ * Special values (all nine functions):
+ *   x      | forward | derivative | backward(g, x)
+ *   +0/-0  | +0/-0   | 0.5        | 0.5 g
+ *   +inf   | +inf    | 1          | g
+ *   -inf   | -0      | 0 (-0)     | g * 0
+ *   nan    | nan     | nan        | nan
+ * The loops restore the caller's floating-point exception flags, so no input
+ * raises a NumPy floating-point warning (underflow to subnormal is the expected
+ * outcome in the tails, not an error). */
+#ifndef GELU_KERNELS_H
+#define GELU_KERNELS_H
+
+#include <float.h>
+#include "gf_math.h"
+
+#define GF_INV_SQRT_2PI 0x1.9884533d43651p-2   /* 1/sqrt(2 pi) */
+#define GF_TANH_K       0x1.9884533d43651p-1   /* sqrt(2/pi) */
+#define GF_TANH_A       0.044715
+#define GF_SIGMOID_A    1.702
+#define GF_INV_SQRT_2PI_L 0.398942280401432677939946059934381868L
+#define GF_INV_SQRT2_L    0.707106781186547524400844362104849039L
+#define GF_TANH_K_L       0.797884560802865355879892119868763737L
+#define GF_TANH_A_L       0.044715L
+#define GF_SIGMOID_A_L    1.702L
+
+/* ------------------------------------------------------------------------
+ * gelu(x) = x * Phi(x)            exact GELU
+ * gelu'(x) = Phi(x) + x * phi(x)
+ * ---------------------------------------------------------------------- */
+
+/* float32/float16.  t = |x| clamped to 15 (beyond it x*Q(t) < 2^-149 rounds to
+ * -0 and 1 - Q(t) rounds to 1); Q(t) = exp(-t^2/2) R(t) from gf_normal_tail;
+ * Phi = Q for x < 0, 1 - Q otherwise, so the negative tail never cancels.
+ * Bound: <= 1 ULP for every float32 input (measured: 0.5 + 3e-7), float16
+ * correctly rounded.  Clamping x to -15 maps -inf to -0. */
+static inline double gelu_f32(double x)
+{
+    double t = gf_clamp(fabs(x), 0.0, 15.0);
+    double q = gf_normal_tail(t, gf_exp(-0.5 * t * t));
+    double phi_cdf = x < 0.0 ? q : 1.0 - q;
+    double xc = x < -15.0 ? -15.0 : x;
+    return xc * phi_cdf;
+}
+
+/* float32/float16 derivative; x*phi uses x clamped to [-15, 15], beyond which
+ * the term is below 1e-47.  Bound: <= 2 ULP of Phi + |x phi| (measured <= 0.5). */
+static inline double gelu_grad_f32(double x)
+{
+    double t = gf_clamp(fabs(x), 0.0, 15.0);
+    double gauss = gf_exp(-0.5 * t * t);
+    double q = gf_normal_tail(t, gauss);
+    double phi_cdf = x < 0.0 ? q : 1.0 - q;
+    return phi_cdf + gf_clamp(x, -15.0, 15.0) * (gauss * GF_INV_SQRT_2PI);
+}
+
+/* float64: Phi(x) = erfc(-x/sqrt2)/2 in long double.  erfc of a positive
+ * argument has no cancellation, and long double keeps the argument's rounding
+ * error (amplified by 2z^2 <= 1500 near underflow) far below a double ULP, and
+ * keeps Phi normal where x*Phi(x) is a double subnormal.
+ * Bound: <= 2 ULP against mpmath (measured <= 1).  -inf is special-cased since
+ * -inf * 0 would be nan. */
+static inline double gelu_f64(double x)
+{
+    if (x == -INFINITY) return -0.0;
+    long double xl = x;
+    return (double)(xl * (0.5L * erfcl(-xl * GF_INV_SQRT2_L)));
+}
+
+/* Bound: <= 2 ULP of Phi + |x phi| against mpmath. */
+static inline long double gelu_grad_f64_ld(double x)
+{
+    if (x == INFINITY) return 1.0L;
+    if (x == -INFINITY) return -0.0L;
+    long double xl = x;
+    long double phi_cdf = 0.5L * erfcl(-xl * GF_INV_SQRT2_L);
+    return phi_cdf + xl * (expl(-0.5L * xl * xl) * GF_INV_SQRT_2PI_L);
+}
+static inline double gelu_grad_f64(double x) { return (double)gelu_grad_f64_ld(x); }
+
+/* ------------------------------------------------------------------------
+ * gelu_tanh(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+ *              = x * sigma(w),  w = 2u      (no cancellation for x < 0)
+ * gelu_tanh'(x) = s + x s (1 - s) w',  s = sigma(w),  w' = 2 sqrt(2/pi)(1 + 3*0.044715 x^2)
+ * ---------------------------------------------------------------------- */
+
+/* float32/float16: exp(-w) clamped to [e^-708, e^708]; below x = -12 the result
+ * is under 1e-60 and rounds to -0, so x is clamped there (which maps -inf to -0).
+ * 1 - s is computed as e*s.  Bound: <= 2 ULP of the formula (measured <= 0.5). */
+static inline double gelu_tanh_f32(double x)
+{
+    double xc = x < -12.0 ? -12.0 : x;
+    double w = 2.0 * GF_TANH_K * (xc + GF_TANH_A * (xc * xc * xc));
+    return xc / (1.0 + gf_exp(gf_clamp(-w, -708.0, 708.0)));
+}
+
+static inline double gelu_tanh_grad_f32(double x)
+{
+    double xc = gf_clamp(x, -12.0, 12.0);
+    double x2 = xc * xc;
+    double w = 2.0 * GF_TANH_K * (xc + GF_TANH_A * (x2 * xc));
+    double e = gf_exp(gf_clamp(-w, -708.0, 708.0));
+    double s = 1.0 / (1.0 + e);
+    double dw = 2.0 * GF_TANH_K * (1.0 + 3.0 * GF_TANH_A * x2);
+    return s + xc * (s * (e * s)) * dw;
+}
+
+/* float64: w in long double (its absolute error must stay below 2^-53 while
+ * |w| reaches 745 in the tail).  x clamped to -40 (result < 1e-2000).
+ * Bound: <= 2 ULP of the formula, decimal constants exact. */
+static inline double gelu_tanh_f64(double x)
+{
+    long double xc = x < -40.0 ? -40.0L : (long double)x;
+    long double w = 2.0L * GF_TANH_K_L * (xc + GF_TANH_A_L * (xc * xc * xc));
+    return (double)(xc / (1.0L + expl(-w)));
+}
+
+static inline long double gelu_tanh_grad_f64_ld(double x)
+{
+    long double xc = gf_clamp(x, -40.0, 40.0);
+    long double x2 = xc * xc;
+    long double w = 2.0L * GF_TANH_K_L * (xc + GF_TANH_A_L * (x2 * xc));
+    long double e = expl(-w), s = 1.0L / (1.0L + e);
+    long double dw = 2.0L * GF_TANH_K_L * (1.0L + 3.0L * GF_TANH_A_L * x2);
+    return s + xc * (s * (e * s)) * dw;
+}
+static inline double gelu_tanh_grad_f64(double x) { return (double)gelu_tanh_grad_f64_ld(x); }
+
+/* ------------------------------------------------------------------------
+ * gelu_sigmoid(x) = x * sigma(1.702 x)
+ * gelu_sigmoid'(x) = s + 1.702 x s (1 - s),  s = sigma(1.702 x)
+ * ---------------------------------------------------------------------- */
+
+/* float32/float16: x clamped to -70 (result < 1e-50 rounds to -0), exp argument
+ * clamped to +-708.  Bound: <= 2 ULP of the formula (measured <= 0.5). */
+static inline double gelu_sigmoid_f32(double x)
+{
+    double xc = x < -70.0 ? -70.0 : x;
+    return xc / (1.0 + gf_exp(gf_clamp(-GF_SIGMOID_A * xc, -708.0, 708.0)));
+}
+
+static inline double gelu_sigmoid_grad_f32(double x)
+{
+    double xc = gf_clamp(x, -70.0, 70.0);
+    double e = gf_exp(-GF_SIGMOID_A * xc);
+    double s = 1.0 / (1.0 + e);
+    return s + GF_SIGMOID_A * xc * (s * (e * s));
+}
+
+/* float64: long double keeps 1.702 x exact enough while |1.702 x| reaches 745;
+ * x clamped to -500 (result < 1e-360).  Bound: <= 2 ULP of the formula. */
+static inline double gelu_sigmoid_f64(double x)
+{
+    long double xc = x < -500.0 ? -500.0L : (long double)x;
+    return (double)(xc / (1.0L + expl(-GF_SIGMOID_A_L * xc)));
+}
+
+static inline long double gelu_sigmoid_grad_f64_ld(double x)
+{
+    long double xc = gf_clamp(x, -500.0, 500.0);
+    long double e = expl(-GF_SIGMOID_A_L * xc), s = 1.0L / (1.0L + e);
+    return s + GF_SIGMOID_A_L * xc * (s * (e * s));
+}
+static inline double gelu_sigmoid_grad_f64(double x) { return (double)gelu_sigmoid_grad_f64_ld(x); }
+
+/* Backward kernels: grad_out * f'(x), rounded once.  f32 versions multiply in
+ * double; f64 versions in long double.  Bound: <= 2 ULP of
+ * |grad_out| * (|first term| + |second term|).  Note inf * 0 = nan. */
+#define GF_BACKWARD_F32(name) \
+    static inline double name##_backward_f32(double g, double x) { return g * name##_grad_f32(x); }
+#define GF_BACKWARD_F64(name) \
+    static inline double name##_backward_f64(double g, double x) { return (double)((long double)g * name##_grad_f64_ld(x)); }
+GF_BACKWARD_F32(gelu)
+GF_BACKWARD_F32(gelu_tanh)
+GF_BACKWARD_F32(gelu_sigmoid)
+GF_BACKWARD_F64(gelu)
+GF_BACKWARD_F64(gelu_tanh)
+GF_BACKWARD_F64(gelu_sigmoid)
+
+#endif

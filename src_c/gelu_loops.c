@@ -1,0 +1,230 @@
+/* Inner loops for the gelu_fast ufuncs, generated from the scalar kernels in
+ * gelu_kernels.h: a contiguous loop (and its in-place twin) that the compiler
+ * vectorizes, compiled once per x86 ISA level and picked at load time, a strided
+ * loop for everything else, OpenMP splitting of long runs into contiguous
+ * chunks, and restoration of the caller's floating-point exception flags. */
+#include <fenv.h>
+#include <stdint.h>
+#include "gelu_fast.h"
+#include "gelu_kernels.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Runtime ISA dispatch: GCC/Clang compile each contiguous loop for AVX-512,
+ * AVX2 and the baseline and choose through an ifunc when the library loads.
+ * -ffp-contract=off keeps all versions bit-identical. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(GF_NO_DISPATCH) \
+    && (!defined(__clang__) || __clang_major__ >= 14)
+#define GF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GF_CLONES
+#endif
+
+const char *gf_simd_level(void)
+{
+#if defined(GF_NO_DISPATCH) || !defined(__x86_64__)
+#if defined(__aarch64__)
+    return "neon (baseline)";
+#else
+    return "baseline";
+#endif
+#else
+    /* mirrors the target_clones resolver order */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return "avx512f";
+    if (__builtin_cpu_supports("avx2")) return "avx2";
+    return "sse2";
+#endif
+}
+
+int gf_long_double_digits(void) { return LDBL_MANT_DIG; }
+
+/* ---- threads ---------------------------------------------------------- */
+
+/* Measured with bench/threshold.py on a 2-core Zen 4: below this, the fork/join
+ * of the OpenMP team costs more than the split saves for the cheapest kernel. */
+const ptrdiff_t gf_parallel_threshold = 1 << 15;
+static int gf_thread_override = 0;
+
+void gf_set_num_threads(int n) { gf_thread_override = n > 0 ? n : 0; }
+
+int gf_openmp_enabled(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int gf_get_num_threads(void)
+{
+#ifdef _OPENMP
+    return gf_thread_override > 0 ? gf_thread_override : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Thread count for n elements whose kernel costs `weight` times the cheapest:
+ * each thread gets at least gf_parallel_threshold / weight elements. */
+static int gf_threads_for(ptrdiff_t n, int weight)
+{
+    int nt = gf_get_num_threads();
+    ptrdiff_t per_thread = gf_parallel_threshold / weight;
+    if (nt <= 1 || n < 2 * per_thread) return 1;
+    if (n / per_thread < nt) nt = (int)(n / per_thread);
+    return nt;
+}
+
+/* Chunk k of nt over n elements, boundaries on multiples of 64 elements so each
+ * thread starts on a fresh cache line when the data is contiguous. */
+static void gf_chunk(ptrdiff_t n, int nt, int k, ptrdiff_t *lo, ptrdiff_t *hi)
+{
+    ptrdiff_t size = ((n + nt - 1) / nt + 63) & ~(ptrdiff_t)63;
+    *lo = size * k < n ? size * k : n;
+    *hi = size * (k + 1) < n ? size * (k + 1) : n;
+}
+
+typedef void gf_unary_run(const char *in, ptrdiff_t is, char *out, ptrdiff_t os, ptrdiff_t n);
+typedef void gf_binary_run(const char *a, ptrdiff_t as, const char *b, ptrdiff_t bs,
+                           char *out, ptrdiff_t os, ptrdiff_t n);
+
+static void gf_unary_dispatch(gf_unary_run *run, char **args, ptrdiff_t n, const ptrdiff_t *steps, int weight)
+{
+    fexcept_t flags;
+    fegetexceptflag(&flags, FE_ALL_EXCEPT);
+    int nt = gf_threads_for(n, weight);
+    if (nt <= 1) {
+        run(args[0], steps[0], args[1], steps[1], n);
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+        {
+            ptrdiff_t lo, hi;
+            gf_chunk(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+            if (hi > lo)
+                run(args[0] + lo * steps[0], steps[0], args[1] + lo * steps[1], steps[1], hi - lo);
+        }
+#endif
+    }
+    fesetexceptflag(&flags, FE_ALL_EXCEPT);
+}
+
+static void gf_binary_dispatch(gf_binary_run *run, char **args, ptrdiff_t n, const ptrdiff_t *steps, int weight)
+{
+    fexcept_t flags;
+    fegetexceptflag(&flags, FE_ALL_EXCEPT);
+    int nt = gf_threads_for(n, weight);
+    if (nt <= 1) {
+        run(args[0], steps[0], args[1], steps[1], args[2], steps[2], n);
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+        {
+            ptrdiff_t lo, hi;
+            gf_chunk(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+            if (hi > lo)
+                run(args[0] + lo * steps[0], steps[0], args[1] + lo * steps[1], steps[1],
+                    args[2] + lo * steps[2], steps[2], hi - lo);
+        }
+#endif
+    }
+    fesetexceptflag(&flags, FE_ALL_EXCEPT);
+}
+
+/* ---- storage types ---------------------------------------------------- */
+
+#define GF_LOAD_f16(v) gf_half_to_double(v)
+#define GF_STORE_f16(v) gf_double_to_half(v)
+#define GF_LOAD_f32(v) ((double)(v))
+#define GF_STORE_f32(v) ((float)(v))
+#define GF_LOAD_f64(v) (v)
+#define GF_STORE_f64(v) (v)
+typedef uint16_t gf_f16;
+typedef float gf_f32;
+typedef double gf_f64;
+
+/* ---- loop generators -------------------------------------------------- */
+
+/* KERNEL is the scalar definition, SFX the storage type, PREC the kernel
+ * precision (f32 kernels serve f16 too), WEIGHT its cost relative to the
+ * cheapest kernel (for the thread split). */
+#define GF_UNARY(NAME, SFX, PREC, WEIGHT)                                                    \
+    GF_CLONES static void NAME##_##SFX##_contig(const gf_##SFX *restrict in,                 \
+                                                gf_##SFX *restrict out, ptrdiff_t n)         \
+    {                                                                                        \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(in[i]))); \
+    }                                                                                        \
+    GF_CLONES static void NAME##_##SFX##_inplace(gf_##SFX *io, ptrdiff_t n)                  \
+    {                                                                                        \
+        for (ptrdiff_t i = 0; i < n; i++) io[i] = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(io[i]))); \
+    }                                                                                        \
+    static void NAME##_##SFX##_run(const char *in, ptrdiff_t is, char *out, ptrdiff_t os, ptrdiff_t n) \
+    {                                                                                        \
+        const ptrdiff_t size = sizeof(gf_##SFX);                                             \
+        if (is == size && os == size) {                                                      \
+            if (in == out) NAME##_##SFX##_inplace((gf_##SFX *)out, n);                       \
+            else NAME##_##SFX##_contig((const gf_##SFX *)in, (gf_##SFX *)out, n);            \
+            return;                                                                          \
+        }                                                                                    \
+        for (ptrdiff_t i = 0; i < n; i++, in += is, out += os) {                            \
+            gf_##SFX v;                                                                      \
+            memcpy(&v, in, sizeof v);                                                        \
+            v = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(v)));                              \
+            memcpy(out, &v, sizeof v);                                                       \
+        }                                                                                    \
+    }                                                                                        \
+    void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
+    {                                                                                        \
+        (void)data;                                                                          \
+        gf_unary_dispatch(NAME##_##SFX##_run, args, dimensions[0], steps, WEIGHT);           \
+    }
+
+#define GF_BINARY(NAME, SFX, PREC, WEIGHT)                                                   \
+    GF_CLONES static void NAME##_##SFX##_contig(const gf_##SFX *a, const gf_##SFX *b,        \
+                                                gf_##SFX *out, ptrdiff_t n)                  \
+    {                                                                                        \
+        for (ptrdiff_t i = 0; i < n; i++)                                                    \
+            out[i] = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(a[i]), GF_LOAD_##SFX(b[i]))); \
+    }                                                                                        \
+    static void NAME##_##SFX##_run(const char *a, ptrdiff_t as, const char *b, ptrdiff_t bs, \
+                                   char *out, ptrdiff_t os, ptrdiff_t n)                     \
+    {                                                                                        \
+        const ptrdiff_t size = sizeof(gf_##SFX);                                             \
+        if (as == size && bs == size && os == size) {                                        \
+            NAME##_##SFX##_contig((const gf_##SFX *)a, (const gf_##SFX *)b, (gf_##SFX *)out, n); \
+            return;                                                                          \
+        }                                                                                    \
+        for (ptrdiff_t i = 0; i < n; i++, a += as, b += bs, out += os) {                    \
+            gf_##SFX va, vb, vo;                                                             \
+            memcpy(&va, a, sizeof va);                                                       \
+            memcpy(&vb, b, sizeof vb);                                                       \
+            vo = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(va), GF_LOAD_##SFX(vb)));         \
+            memcpy(out, &vo, sizeof vo);                                                     \
+        }                                                                                    \
+    }                                                                                        \
+    void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
+    {                                                                                        \
+        (void)data;                                                                          \
+        gf_binary_dispatch(NAME##_##SFX##_run, args, dimensions[0], steps, WEIGHT);          \
+    }
+
+/* float64 kernels run libm's long double functions, ~30x the cost of the
+ * vectorized float32 ones. */
+#define GF_ALL_DTYPES(GEN, NAME)  \
+    GEN(NAME, f16, f32, 2)        \
+    GEN(NAME, f32, f32, 1)        \
+    GEN(NAME, f64, f64, 32)
+
+GF_ALL_DTYPES(GF_UNARY, gelu)
+GF_ALL_DTYPES(GF_UNARY, gelu_tanh)
+GF_ALL_DTYPES(GF_UNARY, gelu_sigmoid)
+GF_ALL_DTYPES(GF_UNARY, gelu_grad)
+GF_ALL_DTYPES(GF_UNARY, gelu_tanh_grad)
+GF_ALL_DTYPES(GF_UNARY, gelu_sigmoid_grad)
+GF_ALL_DTYPES(GF_BINARY, gelu_backward)
+GF_ALL_DTYPES(GF_BINARY, gelu_tanh_backward)
+GF_ALL_DTYPES(GF_BINARY, gelu_sigmoid_backward)
