@@ -13,37 +13,41 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gf_coefficients.h"
+
 static inline uint64_t gf_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline double gf_from_bits(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
-/* exp(a) for a in [-708, 708], relative error below 1e-14; callers clamp.
+/* exp(a) for a in [-708, 708], relative error below 5e-11; callers clamp.
  * Written without branches or integer conversions so GCC and Clang vectorize it:
  * k = round(a/ln2) comes from the 1.5*2^52 shifter, r = a - k*ln2 (ln2 split in
- * two, the high part with 32 significant bits so k*LN2_HI is exact), e^r by its
- * Taylor series to degree 11 (|r| <= ln2/2, truncation < 7e-15), then 2^k by
- * building the exponent field.  NaN in gives NaN out. */
+ * two, the high part with 32 significant bits so k*LN2_HI is exact), e^r by a
+ * degree-7 polynomial fitted by src_c/fit_coefficients.py (4e-11 on
+ * |r| <= ln2/2: ample for results rounded to float32), then 2^k by building the
+ * exponent field.  NaN in gives NaN out. */
 static inline double gf_exp(double a)
 {
+    static const double c[] = {GF_EXP_POLY};
     const double shifter = 0x1.8p52;
     const double ln2_hi = 0x1.62e42feep-1, ln2_lo = 0x1.a39ef35793c76p-33;
     double kd = a * 0x1.71547652b82fep0 + shifter;
     uint64_t scale_bits = (gf_bits(kd) + 1023) << 52;
     kd -= shifter;
     double r = (a - kd * ln2_hi) - kd * ln2_lo;
-    double p = 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    /* Estrin's scheme: a shallow dependency tree instead of a 7-deep Horner
+     * chain, so the out-of-order core overlaps more loop iterations. */
+    double r2 = r * r, r4 = r2 * r2;
+    double p = ((c[0] + r * c[1]) + r2 * (c[2] + r * c[3]))
+             + r4 * ((c[4] + r * c[5]) + r2 * (c[6] + r * c[7]));
     return p * gf_from_bits(scale_bits);
 }
+
+/* min/max written as the comparison x86's minpd/maxpd implement (NaN in the
+ * first operand yields the second).  Kernels clamp their *input* with these and
+ * let NaN through a separate path, so the compiler emits one instruction per
+ * clamp instead of duplicating downstream work per branch. */
+static inline double gf_min(double a, double b) { return a < b ? a : b; }
+static inline double gf_max(double a, double b) { return a > b ? a : b; }
 
 /* Clamp keeping NaN: a comparison with NaN is false, so NaN falls through. */
 static inline double gf_clamp(double x, double lo, double hi)
@@ -53,38 +57,21 @@ static inline double gf_clamp(double x, double lo, double hi)
 }
 
 /* Upper normal tail Q(t) = P(Z > t) = erfc(t/sqrt2)/2 for t in [0, 15], as
- * exp(-t^2/2) * R(t) with R a rational fit (src_c/fit_mills_ratio.py: degree 7/8,
- * max relative error 1.7e-14 in double).  For a float32 or float16 input t, t*t
+ * exp(-t^2/2) * R(t) with R a rational fit (src_c/fit_coefficients.py: degree
+ * 6/7, max relative error 1.3e-12 in double).  For a float32 or float16 input t, t*t
  * is exact in double, so no error-free split is needed.  Total relative error of
- * Q below 3e-14.  The caller passes exp(-t^2/2) in, since the derivative needs it
+ * Q below 1e-10.  The caller passes exp(-t^2/2) in, since the derivative needs it
  * too. */
-#define GF_MILLS_NUM \
-    0x1.fffffffffff73p-2,\
-    0x1.43d21aa6eb705p-1,\
-    0x1.94ca194ac2bacp-2,\
-    0x1.388490479fa73p-3,\
-    0x1.3e1f48c6f9afbp-5,\
-    0x1.a9def55f451aap-8,\
-    0x1.5cd779c3b6800p-11,\
-    0x1.11c0bedafe35ap-15
-#define GF_MILLS_DEN \
-    0x1.0000000000000p+0,\
-    0x1.080a2222c53f6p+1,\
-    0x1.efbdae212021ep+0,\
-    0x1.15b8560e0f42ep+0,\
-    0x1.9832a51c03fe5p-2,\
-    0x1.9589b24500668p-4,\
-    0x1.0c372072c1257p-6,\
-    0x1.b5354d14cefc2p-10,\
-    0x1.571930baf3fa4p-14
-
 static inline double gf_normal_tail(double t, double gauss)
 {
-    static const double num[] = {GF_MILLS_NUM};
-    static const double den[] = {GF_MILLS_DEN};
-    double p = num[7], q = den[8];
-    for (int i = 6; i >= 0; i--) p = p * t + num[i];
-    for (int i = 7; i >= 0; i--) q = q * t + den[i];
+    static const double n[] = {GF_MILLS_NUM};
+    static const double d[] = {GF_MILLS_DEN};
+    /* Estrin's scheme, numerator and denominator side by side */
+    double t2 = t * t, t4 = t2 * t2;
+    double p = ((n[0] + t * n[1]) + t2 * (n[2] + t * n[3]))
+             + t4 * ((n[4] + t * n[5]) + t2 * n[6]);
+    double q = ((d[0] + t * d[1]) + t2 * (d[2] + t * d[3]))
+             + t4 * ((d[4] + t * d[5]) + t2 * (d[6] + t * d[7]));
     return gauss * (p / q);
 }
 

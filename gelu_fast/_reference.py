@@ -1,0 +1,163 @@
+"""Independent references for the tests (the "slow twin" of every kernel).
+
+Two levels:
+- ``*_f64`` functions: NumPy/SciPy in float64, vectorized.  Their error (< 1e-13
+  relative) is far below a float32 or float16 ULP, so they judge those dtypes.
+  They share no code with src_c/: Phi comes from SciPy's ``ndtr``, the sigmoid
+  from SciPy's ``expit``.
+- ``*_mp`` functions: mpmath at 40 significant digits, one point at a time, to
+  judge float64.
+
+Derivatives return ``(value, scale)`` where scale = |first term| + |second
+term|; their error is measured in ULP of the scale (the derivatives cross zero).
+
+``ulp_error`` implements shared/ACCURACY.md: |y - r| / ulp(r), where ulp is the
+spacing of the result dtype at |r| floored at its smallest subnormal.
+"""
+import mpmath as mp
+import numpy as np
+from scipy.special import expit, ndtr
+
+TANH_K = np.sqrt(2.0 / np.pi)
+TANH_A = 0.044715
+SIGMOID_A = 1.702
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+def _f64(x):
+    return np.asarray(x, dtype=np.float64)
+
+
+def gelu_f64(x):
+    x = _f64(x)
+    with np.errstate(invalid="ignore"):
+        y = x * ndtr(x)
+    return np.where(x == -np.inf, -0.0, y)
+
+
+def gelu_grad_f64(x):
+    x = _f64(x)
+    with np.errstate(all="ignore"):
+        xc = np.clip(x, -40, 40)  # x * phi(x) at +-inf is 0, not inf * 0
+        cdf, xpdf = ndtr(x), xc * np.exp(-0.5 * xc * xc) * _INV_SQRT_2PI
+    return cdf + xpdf, np.abs(cdf) + np.abs(xpdf)
+
+
+def _tanh_w(x):
+    return 2.0 * TANH_K * (x + TANH_A * x**3)
+
+
+def gelu_tanh_f64(x):
+    x = _f64(x)
+    with np.errstate(all="ignore"):
+        y = x * expit(_tanh_w(x))
+    return np.where(x == -np.inf, -0.0, y)
+
+
+def gelu_tanh_grad_f64(x):
+    x = _f64(x)
+    with np.errstate(all="ignore"):
+        xc = np.clip(x, -40, 40)
+        w = _tanh_w(xc)
+        s, one_minus_s = expit(w), expit(-w)
+        second = xc * s * one_minus_s * 2.0 * TANH_K * (1.0 + 3.0 * TANH_A * xc * xc)
+    return s + second, np.abs(s) + np.abs(second)
+
+
+def gelu_sigmoid_f64(x):
+    x = _f64(x)
+    with np.errstate(all="ignore"):
+        y = x * expit(SIGMOID_A * x)
+    return np.where(x == -np.inf, -0.0, y)
+
+
+def gelu_sigmoid_grad_f64(x):
+    x = _f64(x)
+    with np.errstate(all="ignore"):
+        xc = np.clip(x, -800, 800)
+        s, one_minus_s = expit(SIGMOID_A * xc), expit(-SIGMOID_A * xc)
+        second = SIGMOID_A * xc * s * one_minus_s
+    return s + second, np.abs(s) + np.abs(second)
+
+
+FORWARD_F64 = {"gelu": gelu_f64, "gelu_tanh": gelu_tanh_f64, "gelu_sigmoid": gelu_sigmoid_f64}
+GRAD_F64 = {"gelu_grad": gelu_grad_f64, "gelu_tanh_grad": gelu_tanh_grad_f64,
+            "gelu_sigmoid_grad": gelu_sigmoid_grad_f64}
+
+
+# ---- mpmath, for float64 ---------------------------------------------------
+
+mp.mp.dps = 40
+_MP_K = mp.sqrt(2 / mp.pi)
+_MP_A = mp.mpf("0.044715")
+_MP_SIG = mp.mpf("1.702")
+
+
+def _sigma(v):
+    return 1 / (1 + mp.exp(-v))
+
+
+def gelu_mp(x):
+    x = mp.mpf(x)
+    return x * mp.ncdf(x)
+
+
+def gelu_grad_mp(x):
+    x = mp.mpf(x)
+    cdf, xpdf = mp.ncdf(x), x * mp.npdf(x)
+    return cdf + xpdf, abs(cdf) + abs(xpdf)
+
+
+def gelu_tanh_mp(x):
+    x = mp.mpf(x)
+    return x * _sigma(2 * _MP_K * (x + _MP_A * x**3))
+
+
+def gelu_tanh_grad_mp(x):
+    x = mp.mpf(x)
+    s = _sigma(2 * _MP_K * (x + _MP_A * x**3))
+    second = x * s * (1 - s) * 2 * _MP_K * (1 + 3 * _MP_A * x * x)
+    return s + second, abs(s) + abs(second)
+
+
+def gelu_sigmoid_mp(x):
+    x = mp.mpf(x)
+    return x * _sigma(_MP_SIG * x)
+
+
+def gelu_sigmoid_grad_mp(x):
+    x = mp.mpf(x)
+    s = _sigma(_MP_SIG * x)
+    second = _MP_SIG * x * s * (1 - s)
+    return s + second, abs(s) + abs(second)
+
+
+FORWARD_MP = {"gelu": gelu_mp, "gelu_tanh": gelu_tanh_mp, "gelu_sigmoid": gelu_sigmoid_mp}
+GRAD_MP = {"gelu_grad": gelu_grad_mp, "gelu_tanh_grad": gelu_tanh_grad_mp,
+           "gelu_sigmoid_grad": gelu_sigmoid_grad_mp}
+
+
+def ulp_error(y, ref, dtype, scale=None):
+    """ULP error of results `y` (of `dtype`) against float64 or mpmath-derived
+    references `ref` (float64 arrays; for float64 results pass the exact error
+    numerator instead, see ``ulp_error_mp``).  `scale` sets the ULP magnitude
+    (defaults to |ref|)."""
+    dtype = np.dtype(dtype)
+    ref = np.asarray(ref, dtype=np.float64)
+    scale = np.abs(ref) if scale is None else np.asarray(scale, dtype=np.float64)
+    tiny = np.finfo(dtype).smallest_subnormal
+    with np.errstate(over="ignore"):
+        spacing = np.spacing(np.abs(scale).astype(dtype)).astype(np.float64)
+    spacing = np.maximum(spacing, tiny)
+    y = np.asarray(y, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        err = np.abs(y - ref) / spacing
+    return np.where(y == ref, 0.0, err)
+
+
+def ulp_error_mp(y, ref, scale=None):
+    """ULP error of one float64 result `y` against an mpmath value."""
+    scale = abs(ref) if scale is None else scale
+    s = float(scale)
+    spacing = max(float(np.spacing(abs(s))) if np.isfinite(s) else np.inf, 5e-324)
+    return float(abs(mp.mpf(y) - ref) / spacing)
