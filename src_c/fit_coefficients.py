@@ -6,7 +6,7 @@
 
 The upper normal tail Q(t) = P(Z > t) = erfc(t/sqrt 2)/2 is written as
 Q(t) = exp(-t^2/2) * R(t), where R is smooth and positive on [0, inf) (it is the
-Mills ratio divided by sqrt(2*pi)).  We fit R(t) ~ P6(t)/Q7(t) on [0, 15] by
+Mills ratio divided by sqrt(2*pi)).  We fit R(t) ~ P6(t)/Q7(t) on [0, 20] by
 iteratively reweighted linear least squares on the relative error (Loeb's method),
 in 50-digit mpmath arithmetic, then check the rounded double coefficients on a
 dense grid evaluated in double precision.
@@ -17,7 +17,7 @@ import mpmath as mp
 import numpy as np
 
 mp.mp.dps = 50
-T_MAX = mp.mpf(15)
+T_MAX = mp.mpf(20)
 NUM_DEG, DEN_DEG, NODES, ITERATIONS = 6, 7, 400, 12
 
 
@@ -80,7 +80,7 @@ def check_in_double(num, den, points=20001):
     numd = [float(v) for v in num]
     dend = [float(v) for v in den]
     worst = 0.0
-    for t in np.linspace(0.0, 15.0, points):
+    for t in np.linspace(0.0, float(T_MAX), points):
         p = 0.0
         for v in reversed(numd):
             p = p * t + v

@@ -9,22 +9,22 @@
     0x1.1112fa401355ap-7,\
     0x1.6da4ac52fe732p-10,\
     0x1.9eb70c83143e5p-13
-/* max relative error at the fit nodes: 1.3e-12 */
-/* max relative error in double on a 20001-point grid: 1.3e-12 */
+/* max relative error at the fit nodes: 2.8e-12 */
+/* max relative error in double on a 20001-point grid: 2.8e-12 */
 #define GF_MILLS_NUM \
-    0x1.00000000015d5p-1,\
-    0x1.25530ed7fb3eep-1,\
-    0x1.4a25b55dc94bcp-2,\
-    0x1.bf556163a202cp-4,\
-    0x1.7ce4d0423803ap-6,\
-    0x1.836907038e395p-9,\
-    0x1.763d5365ee9fep-13
+    0x1.0000000002d40p-1,\
+    0x1.2a38fe3f4e50ep-1,\
+    0x1.5452110ff5020p-2,\
+    0x1.d3d1f06fe6613p-4,\
+    0x1.94bcb8b3ea127p-6,\
+    0x1.a36992cc18729p-9,\
+    0x1.9ef066fb25c00p-13
 #define GF_MILLS_DEN \
     0x1.0000000000000p+0,\
-    0x1.f195387744fe2p+0,\
-    0x1.b2165cfeb42a8p+0,\
-    0x1.bb20414d2ef8dp-1,\
-    0x1.1fea518cc1702p-2,\
-    0x1.e10ae6616ed93p-5,\
-    0x1.e58c0bca93ca2p-8,\
-    0x1.d50a2793315d8p-12
+    0x1.f67b27df406ccp+0,\
+    0x1.bb1509a6239d7p+0,\
+    0x1.c9b3ffbd4a732p-1,\
+    0x1.2d60ef263adbap-2,\
+    0x1.ff532ee80948ap-5,\
+    0x1.06d3ebd38532cp-7,\
+    0x1.040644f50fd3cp-11

@@ -56,9 +56,9 @@ static inline double gf_clamp(double x, double lo, double hi)
     return x > hi ? hi : x;
 }
 
-/* Upper normal tail Q(t) = P(Z > t) = erfc(t/sqrt2)/2 for t in [0, 15], as
+/* Upper normal tail Q(t) = P(Z > t) = erfc(t/sqrt2)/2 for t in [0, 20], as
  * exp(-t^2/2) * R(t) with R a rational fit (src_c/fit_coefficients.py: degree
- * 6/7, max relative error 1.3e-12 in double).  For a float32 or float16 input t, t*t
+ * 6/7, max relative error 2.8e-12 in double).  For a float32 or float16 input t, t*t
  * is exact in double, so no error-free split is needed.  Total relative error of
  * Q below 1e-10.  The caller passes exp(-t^2/2) in, since the derivative needs it
  * too. */
