@@ -161,3 +161,25 @@ def ulp_error_mp(y, ref, scale=None):
     s = float(scale)
     spacing = max(float(np.spacing(abs(s))) if np.isfinite(s) else np.inf, 5e-324)
     return float(abs(mp.mpf(y) - ref) / spacing)
+
+
+# ---- summaries, for `python -m gelu_fast` and bench/accuracy_peers.py -------
+
+# The regions of shared/ACCURACY.md (float32).
+REGIONS = {"core [-3,3]": (-3.0, 3.0), "tail [-13,-3]": (-13.0, -3.0),
+           "tail [-19,-13]": (-19.0, -13.0), "positive (3,inf)": (3.0, np.inf)}
+
+
+def float32_grid(per_region=1_000_000, seed=0):
+    """Random float32 inputs spread over REGIONS (uniform within each)."""
+    rng = np.random.default_rng(seed)
+    parts = [rng.uniform(lo, min(hi, 1e4), per_region).astype(np.float32)
+             for lo, hi in REGIONS.values()]
+    return np.concatenate(parts)
+
+
+def max_ulp_by_region(y, x, reference_values, dtype=np.float32, scale=None):
+    """{region: max ULP error} for results y at inputs x."""
+    err = ulp_error(y, reference_values, dtype, scale)
+    return {name: float(np.nanmax(err[(x >= lo) & (x <= hi)]))
+            for name, (lo, hi) in REGIONS.items() if ((x >= lo) & (x <= hi)).any()}

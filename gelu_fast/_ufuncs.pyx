@@ -31,7 +31,8 @@ cdef extern from "gelu_fast.h":
     int gf_openmp_enabled() nogil
     const char *gf_simd_level() nogil
     int gf_long_double_digits() nogil
-    const Py_ssize_t gf_parallel_threshold
+    Py_ssize_t gf_parallel_threshold
+    void gf_set_parallel_threshold(Py_ssize_t n) nogil
 
 # Loops in the order NumPy should try them: float16, float32, float64.
 cdef PyUFuncGenericFunction loops[9][3]
@@ -83,6 +84,11 @@ def set_num_threads(int n):
 
 def get_num_threads():
     return gf_get_num_threads()
+
+
+def _set_parallel_threshold(Py_ssize_t n):
+    """For bench/threshold.py: 0 restores the built-in value."""
+    gf_set_parallel_threshold(n)
 
 
 def build_info():

@@ -27,7 +27,9 @@ int gf_get_num_threads(void);
 int gf_openmp_enabled(void);
 const char *gf_simd_level(void);
 int gf_long_double_digits(void);
-/* Smallest element count a loop splits across threads. */
-extern const ptrdiff_t gf_parallel_threshold;
+/* Smallest element count the cheapest loop splits across threads (costlier
+ * kernels split sooner); setting 0 restores the measured default. */
+extern ptrdiff_t gf_parallel_threshold;
+void gf_set_parallel_threshold(ptrdiff_t n);
 
 #endif

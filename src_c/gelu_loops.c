@@ -43,10 +43,17 @@ int gf_long_double_digits(void) { return LDBL_MANT_DIG; }
 
 /* ---- threads ---------------------------------------------------------- */
 
-/* Measured with bench/threshold.py on a 2-core Zen 4: below this, the fork/join
- * of the OpenMP team costs more than the split saves for the cheapest kernel. */
-const ptrdiff_t gf_parallel_threshold = 1 << 15;
+/* Measured with bench/threshold.py on a 2-core Zen 4 (AVX2): two threads break
+ * even with one at ~2 500 float32 elements and reach 1.7x at 8 192, so each
+ * thread gets at least 4 096 elements of the cheapest kernel. */
+#define GF_DEFAULT_PARALLEL_THRESHOLD (1 << 12)
+ptrdiff_t gf_parallel_threshold = GF_DEFAULT_PARALLEL_THRESHOLD;
 static int gf_thread_override = 0;
+
+void gf_set_parallel_threshold(ptrdiff_t n)
+{
+    gf_parallel_threshold = n > 0 ? n : GF_DEFAULT_PARALLEL_THRESHOLD;
+}
 
 void gf_set_num_threads(int n) { gf_thread_override = n > 0 ? n : 0; }
 
@@ -74,6 +81,7 @@ static int gf_threads_for(ptrdiff_t n, int weight)
 {
     int nt = gf_get_num_threads();
     ptrdiff_t per_thread = gf_parallel_threshold / weight;
+    if (per_thread < 1) per_thread = 1;
     if (nt <= 1 || n < 2 * per_thread) return 1;
     if (n / per_thread < nt) nt = (int)(n / per_thread);
     return nt;
@@ -215,7 +223,7 @@ typedef double gf_f64;
 /* float64 kernels run libm's long double functions, ~30x the cost of the
  * vectorized float32 ones. */
 #define GF_ALL_DTYPES(GEN, NAME)  \
-    GEN(NAME, f16, f32, 2)        \
+    GEN(NAME, f16, f32, 4)        \
     GEN(NAME, f32, f32, 1)        \
     GEN(NAME, f64, f64, 32)
 
