@@ -32,6 +32,7 @@
 #include "gf_math.h"
 
 #define GF_INV_SQRT_2PI 0x1.9884533d43651p-2   /* 1/sqrt(2 pi) */
+#define GF_HALF_LOG2E   (0.5 * GF_LOG2E)       /* exp(-t^2/2) = 2^(-t^2 * this) */
 #define GF_TANH_K       0x1.9884533d43651p-1   /* sqrt(2/pi) */
 #define GF_TANH_A       0.044715
 #define GF_SIGMOID_A    1.702
@@ -55,7 +56,7 @@
 static inline double gelu_f32(double x)
 {
     double t = gf_clamp(fabs(x), 0.0, GF_TAIL_END);
-    double q = gf_normal_tail(t, gf_exp(-0.5 * t * t));
+    double q = gf_normal_tail(t, gf_exp2(t * t * -GF_HALF_LOG2E));
     double one_minus_q = 1.0 - q;
     double phi_cdf = x < 0.0 ? q : one_minus_q;
     double xc = x < -GF_TAIL_END ? -GF_TAIL_END : x;
@@ -69,7 +70,7 @@ static inline double gelu_f32(double x)
 static inline double gelu_grad_f32(double x)
 {
     double t = gf_clamp(fabs(x), 0.0, GF_TAIL_END);
-    double gauss = gf_exp(-0.5 * t * t);
+    double gauss = gf_exp2(t * t * -GF_HALF_LOG2E);
     double q = gf_normal_tail(t, gauss);
     double one_minus_q = 1.0 - q;
     double phi_cdf = x < 0.0 ? q : one_minus_q;
@@ -115,8 +116,8 @@ static inline double gelu_tanh_f32(double x)
 {
     double xn = x < -12.0 ? -12.0 : x;
     double xw = gf_min(gf_max(x, -12.0), 12.0);
-    double w = 2.0 * GF_TANH_K * (xw + GF_TANH_A * (xw * xw * xw));
-    return xn / (1.0 + gf_exp(-w));
+    double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * (xw + GF_TANH_A * (xw * xw * xw));
+    return xn / (1.0 + gf_exp2(-w_log2e));
 }
 
 /* Clamped at |x| = 14, where |f'| < 1e-91: small enough for any grad_out (see
@@ -125,8 +126,8 @@ static inline double gelu_tanh_grad_f32(double x)
 {
     double xc = gf_clamp(x, -14.0, 14.0);
     double x2 = xc * xc;
-    double w = 2.0 * GF_TANH_K * (xc + GF_TANH_A * (x2 * xc));
-    double e = gf_exp(-w);
+    double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * (xc + GF_TANH_A * (x2 * xc));
+    double e = gf_exp2(-w_log2e);
     double s = 1.0 / (1.0 + e);
     double dw = 2.0 * GF_TANH_K * (1.0 + 3.0 * GF_TANH_A * x2);
     return s + xc * (s * (e * s)) * dw;
@@ -166,7 +167,7 @@ static inline double gelu_sigmoid_f32(double x)
 {
     double xn = x < -70.0 ? -70.0 : x;
     double xe = gf_min(gf_max(x, -70.0), 70.0);
-    return xn / (1.0 + gf_exp(-GF_SIGMOID_A * xe));
+    return xn / (1.0 + gf_exp2(xe * -(GF_SIGMOID_A * GF_LOG2E)));
 }
 
 /* Clamped at |x| = 120, where |f'| < 1e-86: small enough for any grad_out
@@ -174,7 +175,7 @@ static inline double gelu_sigmoid_f32(double x)
 static inline double gelu_sigmoid_grad_f32(double x)
 {
     double xc = gf_clamp(x, -120.0, 120.0);
-    double e = gf_exp(-GF_SIGMOID_A * xc);
+    double e = gf_exp2(xc * -(GF_SIGMOID_A * GF_LOG2E));
     double s = 1.0 / (1.0 + e);
     return s + GF_SIGMOID_A * xc * (s * (e * s));
 }

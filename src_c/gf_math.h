@@ -18,27 +18,27 @@
 static inline uint64_t gf_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline double gf_from_bits(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
-/* exp(a) for a in [-708, 708], relative error below 5e-11; callers clamp.
+/* 2^y for y in [-1022, 1022], relative error below 5e-11; callers clamp.
  * Written without branches or integer conversions so GCC and Clang vectorize it:
- * k = round(a/ln2) comes from the 1.5*2^52 shifter, r = a - k*ln2 (ln2 split in
- * two, the high part with 32 significant bits so k*LN2_HI is exact), e^r by a
- * degree-7 polynomial fitted by src_c/fit_coefficients.py (4e-11 on
- * |r| <= ln2/2: ample for results rounded to float32), then 2^k by building the
- * exponent field.  NaN in gives NaN out. */
-static inline double gf_exp(double a)
+ * k = round(y) comes from the 1.5*2^52 shifter, f = y - k is exact and in
+ * [-1/2, 1/2], 2^f is a degree-7 polynomial fitted by src_c/fit_coefficients.py
+ * (4e-11: ample for results rounded to float32), and 2^k is built in the
+ * exponent field.  Kernels call it as exp(a) = 2^(a log2 e) with log2 e folded
+ * into their own constants; the folding's rounding (|a| <= 220 here) adds at
+ * most 3e-14.  NaN in gives NaN out. */
+#define GF_LOG2E 0x1.71547652b82fep0
+static inline double gf_exp2(double y)
 {
-    static const double c[] = {GF_EXP_POLY};
+    static const double c[] = {GF_EXP2_POLY};
     const double shifter = 0x1.8p52;
-    const double ln2_hi = 0x1.62e42feep-1, ln2_lo = 0x1.a39ef35793c76p-33;
-    double kd = a * 0x1.71547652b82fep0 + shifter;
+    double kd = y + shifter;
     uint64_t scale_bits = (gf_bits(kd) + 1023) << 52;
-    kd -= shifter;
-    double r = (a - kd * ln2_hi) - kd * ln2_lo;
+    double f = y - (kd - shifter);
     /* Estrin's scheme: a shallow dependency tree instead of a 7-deep Horner
      * chain, so the out-of-order core overlaps more loop iterations. */
-    double r2 = r * r, r4 = r2 * r2;
-    double p = ((c[0] + r * c[1]) + r2 * (c[2] + r * c[3]))
-             + r4 * ((c[4] + r * c[5]) + r2 * (c[6] + r * c[7]));
+    double f2 = f * f, f4 = f2 * f2;
+    double p = ((c[0] + f * c[1]) + f2 * (c[2] + f * c[3]))
+             + f4 * ((c[4] + f * c[5]) + f2 * (c[6] + f * c[7]));
     return p * gf_from_bits(scale_bits);
 }
 

@@ -59,17 +59,18 @@ def test_results_bit_identical_for_1_and_n_threads(dtype):
         assert np.array_equal(strided, one[::3], equal_nan=True), name
 
 
-def _threads_in_subprocess(env_value):
+def _threads_in_subprocess(env_value, cwd):
     env = dict(os.environ, OMP_NUM_THREADS=env_value)
     out = subprocess.run([sys.executable, "-c", "import gelu_fast; print(gelu_fast.get_num_threads())"],
-                         env=env, capture_output=True, text=True, check=True)
+                         env=env, capture_output=True, text=True, check=True, cwd=cwd)
     return int(out.stdout)
 
 
 @needs_openmp
-def test_omp_num_threads_is_honoured():
-    assert _threads_in_subprocess("1") == 1
-    assert _threads_in_subprocess("3") == 3
+def test_omp_num_threads_is_honoured(tmp_path):
+    # cwd elsewhere, so the installed package is imported, not the source tree
+    assert _threads_in_subprocess("1", tmp_path) == 1
+    assert _threads_in_subprocess("3", tmp_path) == 3
 
 
 @needs_openmp
