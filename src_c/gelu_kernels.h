@@ -55,11 +55,11 @@
 #define GF_TAIL_END 20.0
 static inline double gelu_f32(double x)
 {
-    double t = gf_clamp(fabs(x), 0.0, GF_TAIL_END);
+    double t = gf_min(GF_TAIL_END, fabs(x));
     double q = gf_normal_tail(t, gf_exp2(t * t * -GF_HALF_LOG2E));
     double one_minus_q = 1.0 - q;
     double phi_cdf = x < 0.0 ? q : one_minus_q;
-    double xc = x < -GF_TAIL_END ? -GF_TAIL_END : x;
+    double xc = gf_max(-GF_TAIL_END, x);
     return xc * phi_cdf;
 }
 
@@ -69,7 +69,7 @@ static inline double gelu_f32(double x)
  * |f'(-20)| ~ 1e-86.  Bound: <= 2 ULP of Phi + |x phi| (measured <= 0.5). */
 static inline double gelu_grad_f32(double x)
 {
-    double t = gf_clamp(fabs(x), 0.0, GF_TAIL_END);
+    double t = gf_min(GF_TAIL_END, fabs(x));
     double gauss = gf_exp2(t * t * -GF_HALF_LOG2E);
     double q = gf_normal_tail(t, gauss);
     double one_minus_q = 1.0 - q;
@@ -114,8 +114,8 @@ static inline double gelu_grad_f64(double x) { return (double)gelu_grad_f64_ld(x
  * computed as e*s.  Bound: <= 2 ULP of the formula (measured <= 0.5). */
 static inline double gelu_tanh_f32(double x)
 {
-    double xn = x < -12.0 ? -12.0 : x;
-    double xw = gf_min(gf_max(x, -12.0), 12.0);
+    double xn = gf_max(-12.0, x);
+    double xw = gf_clamp(x, -12.0, 12.0);
     double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * (xw + GF_TANH_A * (xw * xw * xw));
     return xn / (1.0 + gf_exp2(-w_log2e));
 }
@@ -165,8 +165,8 @@ static inline double gelu_tanh_grad_f64(double x) { return (double)gelu_tanh_gra
  * Bound: <= 2 ULP of the formula (measured <= 0.5). */
 static inline double gelu_sigmoid_f32(double x)
 {
-    double xn = x < -70.0 ? -70.0 : x;
-    double xe = gf_min(gf_max(x, -70.0), 70.0);
+    double xn = gf_max(-70.0, x);
+    double xe = gf_clamp(x, -70.0, 70.0);
     return xn / (1.0 + gf_exp2(xe * -(GF_SIGMOID_A * GF_LOG2E)));
 }
 

@@ -42,18 +42,16 @@ static inline double gf_exp2(double y)
     return p * gf_from_bits(scale_bits);
 }
 
-/* min/max written as the comparison x86's minpd/maxpd implement (NaN in the
- * first operand yields the second).  Kernels clamp their *input* with these and
- * let NaN through a separate path, so the compiler emits one instruction per
- * clamp instead of duplicating downstream work per branch. */
+/* min and max in the form x86's minpd/maxpd implement: the result is the
+ * second operand when the comparison is false, so a NaN in the second operand
+ * comes through.  Kernels pass the constant first and clamp their inputs. */
 static inline double gf_min(double a, double b) { return a < b ? a : b; }
 static inline double gf_max(double a, double b) { return a > b ? a : b; }
 
-/* Clamp keeping NaN: a comparison with NaN is false, so NaN falls through. */
+/* x clamped to [lo, hi]; NaN stays NaN. */
 static inline double gf_clamp(double x, double lo, double hi)
 {
-    x = x < lo ? lo : x;
-    return x > hi ? hi : x;
+    return gf_min(hi, gf_max(lo, x));
 }
 
 /* Upper normal tail Q(t) = P(Z > t) = erfc(t/sqrt2)/2 for t in [0, 20], as
