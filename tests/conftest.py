@@ -21,6 +21,19 @@ def call(name, x, **kw):
     return f(x, **kw)
 
 
+def bit_equal(a, b):
+    """Same dtype, shape and bits; NaNs match any NaN (the sign and payload of a
+    NaN depend on the operand order the compiler picked, and carry no value)."""
+    a, b = np.array(a), np.array(b)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind != "f":
+        return a.tobytes() == b.tobytes()
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    a[nan_a], b[nan_b] = np.nan, np.nan
+    return bool((nan_a == nan_b).all()) and a.tobytes() == b.tobytes()
+
+
 def awkward_values(dtype, rng=None):
     """Values that stress a kernel: specials, tiny, huge, the tails, random."""
     rng = rng or np.random.default_rng(0)

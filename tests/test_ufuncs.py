@@ -10,18 +10,7 @@ import pytest
 import gelu_fast as gf
 from gelu_fast import _reference as ref
 
-from conftest import ALL, BACKWARD, UNARY, awkward_values, call
-
-
-def bit_equal(a, b):
-    """Same dtype, shape and bits; NaNs match any NaN (the sign and payload of a
-    NaN depend on the operand order the compiler picked, and carry no value)."""
-    a, b = np.array(a), np.array(b)
-    if a.dtype != b.dtype or a.shape != b.shape:
-        return False
-    nan_a, nan_b = np.isnan(a), np.isnan(b)
-    a[nan_a], b[nan_b] = np.nan, np.nan
-    return bool((nan_a == nan_b).all()) and a.tobytes() == b.tobytes()
+from conftest import BACKWARD, awkward_values, bit_equal, call
 
 
 def test_every_ufunc_is_a_real_ufunc(ufunc_name):
