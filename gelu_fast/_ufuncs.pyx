@@ -31,6 +31,8 @@ cdef extern from "gelu_fast.h":
     int gf_openmp_enabled() nogil
     const char *gf_simd_level() nogil
     int gf_long_double_digits() nogil
+    void gf_round_to_half(const double *inp, unsigned short *out, Py_ssize_t n) nogil
+    void gf_widen_half(const unsigned short *inp, double *out, Py_ssize_t n) nogil
     Py_ssize_t gf_parallel_threshold
     void gf_set_parallel_threshold(Py_ssize_t n) nogil
 
@@ -89,6 +91,26 @@ def get_num_threads():
 def _set_parallel_threshold(Py_ssize_t n):
     """For bench/threshold.py: 0 restores the built-in value."""
     gf_set_parallel_threshold(n)
+
+
+def _round_to_half(const double[::1] values):
+    """The kernels' double -> float16 rounding, for tests (returns uint16 bits)."""
+    import numpy as np
+    out = np.empty(values.shape[0], dtype=np.uint16)
+    cdef unsigned short[::1] o = out
+    if values.shape[0]:
+        gf_round_to_half(&values[0], &o[0], values.shape[0])
+    return out
+
+
+def _widen_half(const unsigned short[::1] bits):
+    """The kernels' float16 -> double widening, for tests."""
+    import numpy as np
+    out = np.empty(bits.shape[0], dtype=np.float64)
+    cdef double[::1] o = out
+    if bits.shape[0]:
+        gf_widen_half(&bits[0], &o[0], bits.shape[0])
+    return out
 
 
 def build_info():

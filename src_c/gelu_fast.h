@@ -5,6 +5,7 @@
 #define GELU_FAST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef void gf_loop(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data);
 
@@ -27,6 +28,8 @@ int gf_get_num_threads(void);
 int gf_openmp_enabled(void);
 const char *gf_simd_level(void);
 int gf_long_double_digits(void);
+void gf_round_to_half(const double *in, uint16_t *out, ptrdiff_t n);
+void gf_widen_half(const uint16_t *in, double *out, ptrdiff_t n);
 /* Smallest element count the cheapest loop splits across threads (costlier
  * kernels split sooner); setting 0 restores the measured default. */
 extern ptrdiff_t gf_parallel_threshold;

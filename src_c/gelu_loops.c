@@ -41,6 +41,17 @@ const char *gf_simd_level(void)
 
 int gf_long_double_digits(void) { return LDBL_MANT_DIG; }
 
+/* The float16 conversions on their own, for tests/test_half.py. */
+void gf_round_to_half(const double *in, uint16_t *out, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = gf_double_to_half(in[i]);
+}
+
+void gf_widen_half(const uint16_t *in, double *out, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = gf_half_to_double(in[i]);
+}
+
 /* ---- threads ---------------------------------------------------------- */
 
 /* Measured with bench/threshold.py on a 2-core Zen 4 (AVX2): two threads break

@@ -75,40 +75,40 @@ static inline double gf_normal_tail(double t, double gauss)
 
 /* IEEE binary16 <-> double.  Widening is exact.  Narrowing rounds once, to
  * nearest with ties to even, straight from double: float16 results are computed
- * in double and rounded a single time (no double rounding through float32). */
+ * in double and rounded a single time (no double rounding through float32).
+ * Both are branch-free integer code (every case computed, then selected), so
+ * the float16 loops vectorize too. */
 static inline double gf_half_to_double(uint16_t h)
 {
-    uint64_t sign = (uint64_t)(h & 0x8000u) << 48;
-    unsigned exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
-    double magnitude;
-    if (exponent == 0)
-        magnitude = (double)mantissa * 0x1p-24;
-    else if (exponent == 31)
-        magnitude = mantissa ? NAN : INFINITY;
-    else
-        magnitude = gf_from_bits((uint64_t)(exponent + 1008) << 52 | (uint64_t)mantissa << 42);
-    return gf_from_bits(gf_bits(magnitude) | sign);
+    uint64_t sign = (uint64_t)(h & 0x8000u) << 48, m = h & 0x7fffu;
+    /* normal: rebias the exponent (15 -> 1023) and widen the mantissa */
+    uint64_t normal = (m << 42) + ((uint64_t)(1023 - 15) << 52);
+    /* inf and nan: all-ones exponent, payload kept */
+    uint64_t special = (m << 42) | 0x7ff0000000000000ull;
+    /* subnormal: m * 2^-24, with m made exact in double by the 2^52 trick */
+    uint64_t subnormal = gf_bits((gf_from_bits(0x4330000000000000ull | m) - 0x1p52) * 0x1p-24);
+    uint64_t bits = m < 0x400u ? subnormal : (m >= 0x7c00u ? special : normal);
+    return gf_from_bits(bits | sign);
 }
 
 static inline uint16_t gf_double_to_half(double x)
 {
-    uint64_t u = gf_bits(x);
-    uint16_t sign = (uint16_t)((u >> 48) & 0x8000u);
-    u &= 0x7fffffffffffffffull;
+    uint64_t u = gf_bits(x) & 0x7fffffffffffffffull;
+    uint16_t sign = (uint16_t)((gf_bits(x) >> 48) & 0x8000u);
     double a = gf_from_bits(u);
-    if (a != a) return sign | 0x7e00u;
-    if (a >= 65520.0) return sign | 0x7c00u;  /* halfway above 65504 rounds to inf */
-    if (a < 0x1p-14) {
-        /* subnormal: the magic add rounds a*2^24 to an integer, ties to even;
-         * 1024 lands exactly on the smallest normal's bit pattern */
-        double m = (a * 0x1p24 + 0x1p52) - 0x1p52;
-        return sign | (uint16_t)m;
-    }
-    /* rebias the exponent, keep 52 mantissa bits, round to 10 (ties to even);
+    /* subnormal result: the magic add rounds a*2^24 to an integer, ties to
+     * even, and leaves it in the low bits; 1024 lands exactly on the smallest
+     * normal's bit pattern */
+    uint64_t subnormal = gf_bits(a * 0x1p24 + 0x1p52) - 0x4330000000000000ull;
+    /* normal: rebias the exponent, round 52 mantissa bits to 10 (ties to even);
      * a carry out of the mantissa correctly bumps the exponent */
-    uint64_t t = (u - ((uint64_t)(1023 - 15) << 52));
+    uint64_t t = u - ((uint64_t)(1023 - 15) << 52);
     t += 0x1ffffffffffull + ((t >> 42) & 1u);
-    return sign | (uint16_t)(t >> 42);
+    uint64_t normal = t >> 42;
+    uint64_t h = a < 0x1p-14 ? subnormal : normal;
+    h = u >= 0x40effe0000000000ull ? 0x7c00u : h;  /* >= 65520, halfway above 65504: inf */
+    h = u > 0x7ff0000000000000ull ? 0x7e00u : h;   /* nan */
+    return (uint16_t)(sign | h);
 }
 
 #endif
