@@ -3,11 +3,12 @@ tests/test_accuracy.py."""
 
 _SPECIALS_FORWARD = """
 Special values: f(+0) = +0, f(-0) = -0, f(+inf) = +inf, f(-inf) = -0,
-f(nan) = nan.  No input raises a floating-point warning."""
+f(nan) = nan (the input nan itself, sign and payload kept).  No input raises
+a floating-point warning."""
 
 _SPECIALS_GRAD = """
-Special values: f'(0) = 0.5, f'(+inf) = 1, f'(-inf) = 0, f'(nan) = nan.
-No input raises a floating-point warning."""
+Special values: f'(0) = 0.5, f'(+inf) = 1, f'(-inf) = 0, f'(nan) = nan (the
+input nan itself).  No input raises a floating-point warning."""
 
 _DTYPES = """
 Loops: float16, float32, float64 (integers cast as for ``np.sin``).  float16 and

@@ -21,7 +21,7 @@
  *   +0/-0  | +0/-0   | 0.5        | 0.5 g
  *   +inf   | +inf    | 1          | g
  *   -inf   | -0      | 0 (-0)     | g * 0
- *   nan    | nan     | nan        | nan
+ *   nan    | nan     | nan        | nan       (the input nan itself, payload kept)
  * The loops restore the caller's floating-point exception flags, so no input
  * raises a NumPy floating-point warning (underflow to subnormal is the expected
  * outcome in the tails, not an error). */

@@ -168,6 +168,21 @@ typedef double gf_f64;
 
 /* ---- loop generators -------------------------------------------------- */
 
+/* Each element goes through one of these.  A nan input comes out as itself
+ * (payload and sign kept, as NumPy's own ufuncs do; a nan grad_out wins over a
+ * nan x), rather than as whichever nan the hardware propagates from an
+ * operand order the compiler chose: so strided, contiguous and threaded
+ * results agree bit for bit, nans included. */
+static inline double gf_unary_nan_through(double x, double r) { return x != x ? x : r; }
+static inline double gf_binary_nan_through(double g, double x, double r)
+{
+    return g != g ? g : (x != x ? x : r);
+}
+#define GF_UNARY_ELEMENT(NAME, PREC, SFX, v) \
+    gf_unary_nan_through(GF_LOAD_##SFX(v), NAME##_##PREC(GF_LOAD_##SFX(v)))
+#define GF_BINARY_ELEMENT(NAME, PREC, SFX, g, x) \
+    gf_binary_nan_through(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x), NAME##_##PREC(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x)))
+
 /* KERNEL is the scalar definition, SFX the storage type, PREC the kernel
  * precision (f32 kernels serve f16 too), WEIGHT its cost relative to the
  * cheapest kernel (for the thread split). */
@@ -175,11 +190,11 @@ typedef double gf_f64;
     GF_CLONES static void NAME##_##SFX##_contig(const gf_##SFX *restrict in,                 \
                                                 gf_##SFX *restrict out, ptrdiff_t n)         \
     {                                                                                        \
-        for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(in[i]))); \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, in[i])); \
     }                                                                                        \
     GF_CLONES static void NAME##_##SFX##_inplace(gf_##SFX *io, ptrdiff_t n)                  \
     {                                                                                        \
-        for (ptrdiff_t i = 0; i < n; i++) io[i] = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(io[i]))); \
+        for (ptrdiff_t i = 0; i < n; i++) io[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, io[i])); \
     }                                                                                        \
     static void NAME##_##SFX##_run(const char *in, ptrdiff_t is, char *out, ptrdiff_t os, ptrdiff_t n) \
     {                                                                                        \
@@ -192,7 +207,7 @@ typedef double gf_f64;
         for (ptrdiff_t i = 0; i < n; i++, in += is, out += os) {                            \
             gf_##SFX v;                                                                      \
             memcpy(&v, in, sizeof v);                                                        \
-            v = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(v)));                              \
+            v = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, v));                          \
             memcpy(out, &v, sizeof v);                                                       \
         }                                                                                    \
     }                                                                                        \
@@ -207,7 +222,7 @@ typedef double gf_f64;
                                                 gf_##SFX *out, ptrdiff_t n)                  \
     {                                                                                        \
         for (ptrdiff_t i = 0; i < n; i++)                                                    \
-            out[i] = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(a[i]), GF_LOAD_##SFX(b[i]))); \
+            out[i] = GF_STORE_##SFX(GF_BINARY_ELEMENT(NAME, PREC, SFX, a[i], b[i]));         \
     }                                                                                        \
     static void NAME##_##SFX##_run(const char *a, ptrdiff_t as, const char *b, ptrdiff_t bs, \
                                    char *out, ptrdiff_t os, ptrdiff_t n)                     \
@@ -221,7 +236,7 @@ typedef double gf_f64;
             gf_##SFX va, vb, vo;                                                             \
             memcpy(&va, a, sizeof va);                                                       \
             memcpy(&vb, b, sizeof vb);                                                       \
-            vo = GF_STORE_##SFX(NAME##_##PREC(GF_LOAD_##SFX(va), GF_LOAD_##SFX(vb)));         \
+            vo = GF_STORE_##SFX(GF_BINARY_ELEMENT(NAME, PREC, SFX, va, vb));                 \
             memcpy(out, &vo, sizeof vo);                                                     \
         }                                                                                    \
     }                                                                                        \

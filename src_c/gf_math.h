@@ -107,7 +107,7 @@ static inline uint16_t gf_double_to_half(double x)
     uint64_t normal = t >> 42;
     uint64_t h = a < 0x1p-14 ? subnormal : normal;
     h = u >= 0x40effe0000000000ull ? 0x7c00u : h;  /* >= 65520, halfway above 65504: inf */
-    h = u > 0x7ff0000000000000ull ? 0x7e00u : h;   /* nan */
+    h = u > 0x7ff0000000000000ull ? 0x7e00u | ((u >> 42) & 0x3ffu) : h;  /* nan, payload kept */
     return (uint16_t)(sign | h);
 }
 

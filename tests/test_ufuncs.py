@@ -211,3 +211,17 @@ def test_byteswapped_and_unaligned(float_dtype):
     unaligned = raw[1:].view(x.dtype)
     unaligned[:] = x
     assert bit_equal(gf.gelu(unaligned), gf.gelu(x))
+
+
+def test_nan_inputs_come_out_unchanged(ufunc_name, float_dtype):
+    """A nan keeps its sign and payload, like NumPy's own ufuncs."""
+    kind = {np.float16: np.uint16, np.float32: np.uint32, np.float64: np.uint64}[float_dtype]
+    nbits = np.dtype(kind).itemsize * 8
+    quiet_bit = {16: 9, 32: 22, 64: 51}[nbits]
+    exponent = {16: 0x7c00, 32: 0x7f800000, 64: 0x7ff0000000000000}[nbits]
+    payloads = np.array([1 << quiet_bit, (1 << quiet_bit) | 5, (1 << quiet_bit) | 1], dtype=np.uint64)
+    bits = (payloads | exponent).astype(kind)
+    bits = np.concatenate([bits, bits | kind(1 << (nbits - 1))])  # both signs
+    x = np.tile(bits.view(float_dtype), 7)  # long enough for the vector loop
+    y = call(ufunc_name, x)
+    assert np.array_equal(y.view(kind), x.view(kind))
