@@ -47,19 +47,19 @@
  * gelu'(x) = Phi(x) + x * phi(x)
  * ---------------------------------------------------------------------- */
 
-/* float32/float16.  t = |x| clamped to GF_TAIL_END = 20 (beyond it x*Q(t)
- * < 1e-86 rounds to -0 and 1 - Q(t) rounds to 1); Q(t) = exp(-t^2/2) R(t) from
- * gf_normal_tail; Phi = Q for x < 0, 1 - Q otherwise, so the negative tail never
- * cancels.  Bound: <= 1 ULP for every float32 input (measured: 0.5007), float16
- * correctly rounded.  Clamping x to -20 maps -inf to -0. */
-#define GF_TAIL_END 20.0
-static inline double gelu_f32(double x)
+/* float32/float16.  t = |x| clamped to [2^-60, 20] by gf_tail_argument (beyond
+ * 20, x*Q(t) < 1e-86 rounds to -0 and 1 - Q(t) rounds to 1); Q(t) =
+ * exp(-t^2/2) R(t) from gf_normal_tail; Phi = Q for x < 0, 1 - Q otherwise, so
+ * the negative tail never cancels.  Bound: <= 1 ULP for every float32 input
+ * (measured: 0.5007), float16 correctly rounded.  Clamping x to -20 maps -inf
+ * to -0. */
+static inline double gelu_f32(float xf)
 {
-    double t = gf_min(GF_TAIL_END, fabs(x));
+    double x = xf, t = gf_tail_argument(xf);
     double q = gf_normal_tail(t, gf_exp2(t * t * -GF_HALF_LOG2E));
     double one_minus_q = 1.0 - q;
     double phi_cdf = x < 0.0 ? q : one_minus_q;
-    double xc = gf_max(-GF_TAIL_END, x);
+    double xc = gf_max(-20.0, x);
     return xc * phi_cdf;
 }
 
@@ -67,25 +67,29 @@ static inline double gelu_f32(double x)
  * kernels, not by the derivative's own rounding: grad_out * f'(x) is
  * representable in float32 while |f'(x)| > 2^-149 / FLT_MAX ~ 4e-84, and
  * |f'(-20)| ~ 1e-86.  Bound: <= 2 ULP of Phi + |x phi| (measured <= 0.5). */
-static inline double gelu_grad_f32(double x)
+static inline double gelu_grad_f32(float xf)
 {
-    double t = gf_min(GF_TAIL_END, fabs(x));
+    double x = xf, t = gf_tail_argument(xf);
     double gauss = gf_exp2(t * t * -GF_HALF_LOG2E);
     double q = gf_normal_tail(t, gauss);
     double one_minus_q = 1.0 - q;
     double phi_cdf = x < 0.0 ? q : one_minus_q;
-    return phi_cdf + gf_clamp(x, -GF_TAIL_END, GF_TAIL_END) * (gauss * GF_INV_SQRT_2PI);
+    /* x phi(x) with x replaced by the clamped t carrying x's sign */
+    return phi_cdf + copysign(t, x) * (gauss * GF_INV_SQRT_2PI);
 }
 
 /* float64: Phi(x) = erfc(-x/sqrt2)/2 in long double.  erfc of a positive
  * argument has no cancellation, and long double keeps the argument's rounding
  * error (amplified by 2z^2 <= 1500 near underflow) far below a double ULP, and
  * keeps Phi normal where x*Phi(x) is a double subnormal.
- * Bound: <= 2 ULP against mpmath (measured <= 1).  -inf is special-cased since
- * -inf * 0 would be nan. */
+ * Bound: <= 2 ULP against mpmath (measured <= 1). */
 static inline double gelu_f64(double x)
 {
-    if (x == -INFINITY) return -0.0;
+    /* beyond +-40 the answer is exact without erfcl (and erfcl's far tail is
+     * slow): x * Phi(x) rounds to -0 below -40, to x above 40; this also maps
+     * -inf to -0 */
+    if (x < -40.0) return -0.0;
+    if (x > 40.0) return x;
     long double xl = x;
     return (double)(xl * (0.5L * erfcl(-xl * GF_INV_SQRT2_L)));
 }
@@ -93,8 +97,10 @@ static inline double gelu_f64(double x)
 /* Bound: <= 2 ULP of Phi + |x phi| against mpmath. */
 static inline long double gelu_grad_f64_ld(double x)
 {
-    if (x == INFINITY) return 1.0L;
-    if (x == -INFINITY) return -0.0L;
+    /* |f'| < 1e-650 below -55: zero even after the backward kernel's
+     * multiplication by up to DBL_MAX; f' rounds to 1 above 40 */
+    if (x > 40.0) return 1.0L;
+    if (x < -55.0) return -0.0L;
     long double xl = x;
     long double phi_cdf = 0.5L * erfcl(-xl * GF_INV_SQRT2_L);
     return phi_cdf + xl * (expl(-0.5L * xl * xl) * GF_INV_SQRT_2PI_L);
@@ -112,8 +118,9 @@ static inline double gelu_grad_f64(double x) { return (double)gelu_grad_f64_ld(x
  * [-12, 12] as well (beyond +12, exp(-w) < 1e-61 is negligible), which keeps
  * exp's argument in range.  NaN propagates through the numerator.  1 - s is
  * computed as e*s.  Bound: <= 2 ULP of the formula (measured <= 0.5). */
-static inline double gelu_tanh_f32(double x)
+static inline double gelu_tanh_f32(float xf)
 {
+    double x = xf;
     double xn = gf_max(-12.0, x);
     double xw = gf_clamp(x, -12.0, 12.0);
     double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * (xw + GF_TANH_A * (xw * xw * xw));
@@ -122,8 +129,9 @@ static inline double gelu_tanh_f32(double x)
 
 /* Clamped at |x| = 14, where |f'| < 1e-91: small enough for any grad_out (see
  * gelu_grad_f32).  Bound: <= 2 ULP of |s| + |x s (1-s) w'| (measured <= 0.5). */
-static inline double gelu_tanh_grad_f32(double x)
+static inline double gelu_tanh_grad_f32(float xf)
 {
+    double x = xf;
     double xc = gf_clamp(x, -14.0, 14.0);
     double x2 = xc * xc;
     double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * (xc + GF_TANH_A * (x2 * xc));
@@ -134,13 +142,14 @@ static inline double gelu_tanh_grad_f32(double x)
 }
 
 /* float64: w in long double (its absolute error must stay below 2^-53 while
- * |w| reaches 745 in the tail).  x clamped to -40 (result < 1e-2000).
+ * |w| reaches 745 in the tail).  x clamped to -40 (result < 1e-2000); w from x
+ * clamped to [-40, 40], which also keeps expl off its slow underflow path.
  * Bound: <= 2 ULP of the formula, decimal constants exact. */
 static inline double gelu_tanh_f64(double x)
 {
-    long double xc = x < -40.0 ? -40.0L : (long double)x;
-    long double w = 2.0L * GF_TANH_K_L * (xc + GF_TANH_A_L * (xc * xc * xc));
-    return (double)(xc / (1.0L + expl(-w)));
+    long double xn = gf_max(-40.0, x), xw = gf_clamp(x, -40.0, 40.0);
+    long double w = 2.0L * GF_TANH_K_L * (xw + GF_TANH_A_L * (xw * xw * xw));
+    return (double)(xn / (1.0L + expl(-w)));
 }
 
 /* Clamped at |x| = 40 (|f'| < 1e-2000). */
@@ -163,8 +172,9 @@ static inline double gelu_tanh_grad_f64(double x) { return (double)gelu_tanh_gra
 /* float32/float16: x clamped to -70 (result < 1e-50 rounds to -0); the exp
  * argument uses x clamped to [-70, 70] (beyond +70, exp(-119) is negligible).
  * Bound: <= 2 ULP of the formula (measured <= 0.5). */
-static inline double gelu_sigmoid_f32(double x)
+static inline double gelu_sigmoid_f32(float xf)
 {
+    double x = xf;
     double xn = gf_max(-70.0, x);
     double xe = gf_clamp(x, -70.0, 70.0);
     return xn / (1.0 + gf_exp2(xe * -(GF_SIGMOID_A * GF_LOG2E)));
@@ -172,8 +182,9 @@ static inline double gelu_sigmoid_f32(double x)
 
 /* Clamped at |x| = 120, where |f'| < 1e-86: small enough for any grad_out
  * (see gelu_grad_f32).  Bound: <= 2 ULP of |s| + |1.702 x s (1-s)|. */
-static inline double gelu_sigmoid_grad_f32(double x)
+static inline double gelu_sigmoid_grad_f32(float xf)
 {
+    double x = xf;
     double xc = gf_clamp(x, -120.0, 120.0);
     double e = gf_exp2(xc * -(GF_SIGMOID_A * GF_LOG2E));
     double s = 1.0 / (1.0 + e);
@@ -181,11 +192,12 @@ static inline double gelu_sigmoid_grad_f32(double x)
 }
 
 /* float64: long double keeps 1.702 x exact enough while |1.702 x| reaches 745;
- * x clamped to -500 (result < 1e-360).  Bound: <= 2 ULP of the formula. */
+ * x clamped to -500 (result < 1e-360), and to [-500, 500] inside expl.
+ * Bound: <= 2 ULP of the formula. */
 static inline double gelu_sigmoid_f64(double x)
 {
-    long double xc = x < -500.0 ? -500.0L : (long double)x;
-    return (double)(xc / (1.0L + expl(-GF_SIGMOID_A_L * xc)));
+    long double xn = gf_max(-500.0, x), xe = gf_clamp(x, -500.0, 500.0);
+    return (double)(xn / (1.0L + expl(-GF_SIGMOID_A_L * xe)));
 }
 
 /* Clamped at |x| = 1000 (|f'| < 1e-730): the backward kernel multiplies by up
@@ -202,7 +214,7 @@ static inline double gelu_sigmoid_grad_f64(double x) { return (double)gelu_sigmo
  * double; f64 versions in long double.  Bound: <= 2 ULP of
  * |grad_out| * (|first term| + |second term|).  Note inf * 0 = nan. */
 #define GF_BACKWARD_F32(name) \
-    static inline double name##_backward_f32(double g, double x) { return g * name##_grad_f32(x); }
+    static inline double name##_backward_f32(float g, float x) { return (double)g * name##_grad_f32(x); }
 #define GF_BACKWARD_F64(name) \
     static inline double name##_backward_f64(double g, double x) { return (double)((long double)g * name##_grad_f64_ld(x)); }
 GF_BACKWARD_F32(gelu)

@@ -156,9 +156,10 @@ static void gf_binary_dispatch(gf_binary_run *run, char **args, ptrdiff_t n, con
 
 /* ---- storage types ---------------------------------------------------- */
 
-#define GF_LOAD_f16(v) gf_half_to_double(v)
+/* f16 and f32 load as float (exact), the f32 kernels' argument type */
+#define GF_LOAD_f16(v) ((float)gf_half_to_double(v))
 #define GF_STORE_f16(v) gf_double_to_half(v)
-#define GF_LOAD_f32(v) ((double)(v))
+#define GF_LOAD_f32(v) (v)
 #define GF_STORE_f32(v) ((float)(v))
 #define GF_LOAD_f64(v) (v)
 #define GF_STORE_f64(v) (v)

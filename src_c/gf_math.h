@@ -17,6 +17,8 @@
 
 static inline uint64_t gf_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
 static inline double gf_from_bits(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+static inline uint32_t gf_float_bits(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+static inline float gf_float_from_bits(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
 
 /* 2^y for y in [-1022, 1022], relative error below 5e-11; callers clamp.
  * Written without branches or integer conversions so GCC and Clang vectorize it:
@@ -52,6 +54,21 @@ static inline double gf_max(double a, double b) { return a > b ? a : b; }
 static inline double gf_clamp(double x, double lo, double hi)
 {
     return gf_min(hi, gf_max(lo, x));
+}
+
+/* |x| clamped to [2^-60, 20], the argument of gf_normal_tail, for a float32
+ * input.  The clamp works on the float's bits, as integers: a floating-point
+ * clamp lets the compiler evaluate the tail at the unclamped |x| and select
+ * afterwards, and huge or tiny |x| then drive the polynomials into subnormal
+ * intermediates, a slow path (2x) on x86.  Below 2^-60 the tail's change,
+ * ~1e-19, is far below rounding.  A nan maps to 20: callers let the nan
+ * through x itself. */
+static inline double gf_tail_argument(float x)
+{
+    uint32_t b = gf_float_bits(x) & 0x7fffffffu;
+    b = b > 0x21800000u ? b : 0x21800000u;  /* 2^-60 */
+    b = b < 0x41a00000u ? b : 0x41a00000u;  /* 20.0f */
+    return (double)gf_float_from_bits(b);
 }
 
 /* Upper normal tail Q(t) = P(Z > t) = erfc(t/sqrt2)/2 for t in [0, 20], as
