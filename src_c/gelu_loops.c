@@ -54,10 +54,11 @@ void gf_widen_half(const uint16_t *in, double *out, ptrdiff_t n)
 
 /* ---- threads ---------------------------------------------------------- */
 
-/* Measured with bench/threshold.py on a 2-core Zen 4 (AVX2): two threads break
- * even with one at ~2 500 float32 elements and reach 1.7x at 8 192, so each
- * thread gets at least 4 096 elements of the cheapest kernel. */
-#define GF_DEFAULT_PARALLEL_THRESHOLD (1 << 12)
+/* Measured with bench/threshold.py on a 2-core AMD EPYC (Zen 3, AVX2): two
+ * threads break even with one at ~1 500 float32 elements, give 1.4x at 2 048,
+ * 1.6x at 4 096 and 1.8x from 8 192 on; so each thread gets at least 2 048
+ * elements of the cheapest kernel. */
+#define GF_DEFAULT_PARALLEL_THRESHOLD (1 << 11)
 ptrdiff_t gf_parallel_threshold = GF_DEFAULT_PARALLEL_THRESHOLD;
 static int gf_thread_override = 0;
 
