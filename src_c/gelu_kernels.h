@@ -1,9 +1,11 @@
 /* Scalar definitions of every GELU kernel, one per function and precision.
  *
  * Two precisions:
- *   *_f32  serve float32 and float16.  They take the input widened to double and
- *          return a double accurate to ~1e-13 relative, which the loop rounds once
- *          to the storage type.  Branch-free, libm-free: the loops vectorize.
+ *   *_f32  serve float32 and float16.  They take the input as a float (exact
+ *          for both), compute in double and return a double within ~1e-10
+ *          relative, which the loop rounds once to the storage type.  Float32
+ *          ULPs are 6e-8 relative, so results are within 0.5007 ULP.
+ *          Branch-free, libm-free: the loops vectorize.
  *   *_f64  serve float64.  They evaluate in long double (64-bit significand on
  *          x86-64, 113-bit on aarch64 Linux) with libm's erfcl/expl and round once.
  *          Scalar code; accuracy first.  Where long double is no wider than

@@ -108,47 +108,29 @@ static void gf_chunk(ptrdiff_t n, int nt, int k, ptrdiff_t *lo, ptrdiff_t *hi)
     *hi = size * (k + 1) < n ? size * (k + 1) : n;
 }
 
-typedef void gf_unary_run(const char *in, ptrdiff_t is, char *out, ptrdiff_t os, ptrdiff_t n);
-typedef void gf_binary_run(const char *a, ptrdiff_t as, const char *b, ptrdiff_t bs,
-                           char *out, ptrdiff_t os, ptrdiff_t n);
+/* A loop over n elements of args[0..nargs-1], with NumPy's steps. */
+typedef void gf_run(char **args, const ptrdiff_t *steps, ptrdiff_t n);
 
-static void gf_unary_dispatch(gf_unary_run *run, char **args, ptrdiff_t n, const ptrdiff_t *steps, int weight)
+/* Runs `run` over the whole range, split into contiguous chunks across
+ * threads when it is long enough, and leaves the caller's floating-point
+ * exception flags as they were. */
+static void gf_dispatch(gf_run *run, int nargs, char **args, ptrdiff_t n, const ptrdiff_t *steps,
+                        int weight)
 {
     fexcept_t flags;
     fegetexceptflag(&flags, FE_ALL_EXCEPT);
     int nt = gf_threads_for(n, weight);
     if (nt <= 1) {
-        run(args[0], steps[0], args[1], steps[1], n);
+        run(args, steps, n);
     } else {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
         {
             ptrdiff_t lo, hi;
             gf_chunk(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-            if (hi > lo)
-                run(args[0] + lo * steps[0], steps[0], args[1] + lo * steps[1], steps[1], hi - lo);
-        }
-#endif
-    }
-    fesetexceptflag(&flags, FE_ALL_EXCEPT);
-}
-
-static void gf_binary_dispatch(gf_binary_run *run, char **args, ptrdiff_t n, const ptrdiff_t *steps, int weight)
-{
-    fexcept_t flags;
-    fegetexceptflag(&flags, FE_ALL_EXCEPT);
-    int nt = gf_threads_for(n, weight);
-    if (nt <= 1) {
-        run(args[0], steps[0], args[1], steps[1], args[2], steps[2], n);
-    } else {
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-        {
-            ptrdiff_t lo, hi;
-            gf_chunk(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-            if (hi > lo)
-                run(args[0] + lo * steps[0], steps[0], args[1] + lo * steps[1], steps[1],
-                    args[2] + lo * steps[2], steps[2], hi - lo);
+            char *chunk_args[3];
+            for (int i = 0; i < nargs; i++) chunk_args[i] = args[i] + lo * steps[i];
+            if (hi > lo) run(chunk_args, steps, hi - lo);
         }
 #endif
     }
@@ -198,9 +180,11 @@ static inline double gf_binary_nan_through(double g, double x, double r)
     {                                                                                        \
         for (ptrdiff_t i = 0; i < n; i++) io[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, io[i])); \
     }                                                                                        \
-    static void NAME##_##SFX##_run(const char *in, ptrdiff_t is, char *out, ptrdiff_t os, ptrdiff_t n) \
+    static void NAME##_##SFX##_run(char **args, const ptrdiff_t *steps, ptrdiff_t n)         \
     {                                                                                        \
-        const ptrdiff_t size = sizeof(gf_##SFX);                                             \
+        const char *in = args[0];                                                            \
+        char *out = args[1];                                                                 \
+        const ptrdiff_t is = steps[0], os = steps[1], size = sizeof(gf_##SFX);               \
         if (is == size && os == size) {                                                      \
             if (in == out) NAME##_##SFX##_inplace((gf_##SFX *)out, n);                       \
             else NAME##_##SFX##_contig((const gf_##SFX *)in, (gf_##SFX *)out, n);            \
@@ -216,7 +200,7 @@ static inline double gf_binary_nan_through(double g, double x, double r)
     void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
     {                                                                                        \
         (void)data;                                                                          \
-        gf_unary_dispatch(NAME##_##SFX##_run, args, dimensions[0], steps, WEIGHT);           \
+        gf_dispatch(NAME##_##SFX##_run, 2, args, dimensions[0], steps, WEIGHT);              \
     }
 
 #define GF_BINARY(NAME, SFX, PREC, WEIGHT)                                                   \
@@ -226,10 +210,11 @@ static inline double gf_binary_nan_through(double g, double x, double r)
         for (ptrdiff_t i = 0; i < n; i++)                                                    \
             out[i] = GF_STORE_##SFX(GF_BINARY_ELEMENT(NAME, PREC, SFX, a[i], b[i]));         \
     }                                                                                        \
-    static void NAME##_##SFX##_run(const char *a, ptrdiff_t as, const char *b, ptrdiff_t bs, \
-                                   char *out, ptrdiff_t os, ptrdiff_t n)                     \
+    static void NAME##_##SFX##_run(char **args, const ptrdiff_t *steps, ptrdiff_t n)         \
     {                                                                                        \
-        const ptrdiff_t size = sizeof(gf_##SFX);                                             \
+        const char *a = args[0], *b = args[1];                                               \
+        char *out = args[2];                                                                 \
+        const ptrdiff_t as = steps[0], bs = steps[1], os = steps[2], size = sizeof(gf_##SFX);\
         if (as == size && bs == size && os == size) {                                        \
             NAME##_##SFX##_contig((const gf_##SFX *)a, (const gf_##SFX *)b, (gf_##SFX *)out, n); \
             return;                                                                          \
@@ -245,7 +230,7 @@ static inline double gf_binary_nan_through(double g, double x, double r)
     void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
     {                                                                                        \
         (void)data;                                                                          \
-        gf_binary_dispatch(NAME##_##SFX##_run, args, dimensions[0], steps, WEIGHT);          \
+        gf_dispatch(NAME##_##SFX##_run, 3, args, dimensions[0], steps, WEIGHT);              \
     }
 
 /* float64 kernels run libm's long double functions, ~30x the cost of the
