@@ -40,8 +40,6 @@
 #define GF_SIGMOID_A    1.702
 #define GF_INV_SQRT_2PI_L 0.398942280401432677939946059934381868L
 #define GF_INV_SQRT2_L    0.707106781186547524400844362104849039L
-#define GF_TANH_K_L       0.797884560802865355879892119868763737L
-#define GF_TANH_A_L       0.044715L
 #define GF_SIGMOID_A_L    1.702L
 
 /* ------------------------------------------------------------------------
@@ -143,25 +141,50 @@ static inline double gelu_tanh_grad_f32(float xf)
     return s + xc * (s * (e * s)) * dw;
 }
 
-/* float64: w in long double (its absolute error must stay below 2^-53 while
- * |w| reaches 745 in the tail).  x clamped to -40 (result < 1e-2000); w from x
- * clamped to [-40, 40], which also keeps expl off its slow underflow path.
+/* exp(-w) for the float64 tanh kernels, w = 2 sqrt(2/pi) (x + 0.044715 x^3),
+ * in long double, for x in [-40, 40].  In the tail |w| reaches 745 (forward)
+ * and 1455 (backward with grad_out up to DBL_MAX), so w needs an absolute
+ * error near 1e-17, below long double's own rounding of a product that size.
+ * For |x| > 8, x is split as xh + xl with xh of 10 bits (Veltkamp), so xh^3
+ * (30 bits) times C3_HI (the constant's leading 32 bits) is exact; everything
+ * else is at most 1% of w and its rounding negligible; exp(-w) is then
+ * expl(-exact part) * expl(-rest).  (Measured before this split: 1.9 ULP.) */
+#define GF_TANH_C1_L 1.59576912160573071175978423974L    /* 2 sqrt(2/pi) */
+#define GF_TANH_C3_L 0.0713548162726002487763387522799L  /* 2 sqrt(2/pi) 0.044715 */
+#define GF_TANH_C3_HI 0x1.2444f2a4p-4                    /* its leading 32 bits */
+#define GF_TANH_C3_LO 1.231829854097193099080104e-11L    /* the rest */
+static inline long double gf_tanh_exp_neg_w(double x)
+{
+    if (fabs(x) <= 8.0) {
+        long double xl = x;
+        return expl(-(GF_TANH_C1_L * xl + GF_TANH_C3_L * (xl * xl * xl)));
+    }
+    double c = x * 0x1.00000000008p43;  /* 2^43 + 1 */
+    long double hi = c - (c - x), lo = (long double)x - hi;
+    long double hi3 = hi * hi * hi;
+    long double exact = GF_TANH_C3_HI * hi3;
+    long double rest = GF_TANH_C3_LO * hi3
+                     + GF_TANH_C3_L * (3.0L * hi * hi * lo + 3.0L * hi * lo * lo + lo * lo * lo)
+                     + GF_TANH_C1_L * x;
+    return expl(-exact) * expl(-rest);
+}
+
+/* float64: x clamped to -40 (result < 1e-2000); w from x clamped to [-40, 40],
+ * which also keeps expl off its slow underflow path.
  * Bound: <= 2 ULP of the formula, decimal constants exact. */
 static inline double gelu_tanh_f64(double x)
 {
-    long double xn = gf_max(-40.0, x), xw = gf_clamp(x, -40.0, 40.0);
-    long double w = 2.0L * GF_TANH_K_L * (xw + GF_TANH_A_L * (xw * xw * xw));
-    return (double)(xn / (1.0L + expl(-w)));
+    long double xn = gf_max(-40.0, x);
+    return (double)(xn / (1.0L + gf_tanh_exp_neg_w(gf_clamp(x, -40.0, 40.0))));
 }
 
 /* Clamped at |x| = 40 (|f'| < 1e-2000). */
 static inline long double gelu_tanh_grad_f64_ld(double x)
 {
-    long double xc = gf_clamp(x, -40.0, 40.0);
-    long double x2 = xc * xc;
-    long double w = 2.0L * GF_TANH_K_L * (xc + GF_TANH_A_L * (x2 * xc));
-    long double e = expl(-w), s = 1.0L / (1.0L + e);
-    long double dw = 2.0L * GF_TANH_K_L * (1.0L + 3.0L * GF_TANH_A_L * x2);
+    double xd = gf_clamp(x, -40.0, 40.0);
+    long double xc = xd, x2 = xc * xc;
+    long double e = gf_tanh_exp_neg_w(xd), s = 1.0L / (1.0L + e);
+    long double dw = GF_TANH_C1_L + 3.0L * GF_TANH_C3_L * x2;
     return s + xc * (s * (e * s)) * dw;
 }
 static inline double gelu_tanh_grad_f64(double x) { return (double)gelu_tanh_grad_f64_ld(x); }
