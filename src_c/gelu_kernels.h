@@ -53,7 +53,7 @@
  * the negative tail never cancels.  Bound: <= 1 ULP for every float32 input
  * (measured: 0.5007), float16 correctly rounded.  Clamping x to -20 maps -inf
  * to -0. */
-static inline double gelu_f32(float xf)
+GF_INLINE double gelu_f32(float xf)
 {
     double x = xf, t = gf_tail_argument(xf);
     double q = gf_normal_tail(t, gf_exp2(t * t * -GF_HALF_LOG2E));
@@ -67,7 +67,7 @@ static inline double gelu_f32(float xf)
  * kernels, not by the derivative's own rounding: grad_out * f'(x) is
  * representable in float32 while |f'(x)| > 2^-149 / FLT_MAX ~ 4e-84, and
  * |f'(-20)| ~ 1e-86.  Bound: <= 2 ULP of Phi + |x phi| (measured <= 0.5). */
-static inline double gelu_grad_f32(float xf)
+GF_INLINE double gelu_grad_f32(float xf)
 {
     double x = xf, t = gf_tail_argument(xf);
     double gauss = gf_exp2(t * t * -GF_HALF_LOG2E);
@@ -83,7 +83,7 @@ static inline double gelu_grad_f32(float xf)
  * error (amplified by 2z^2 <= 1500 near underflow) far below a double ULP, and
  * keeps Phi normal where x*Phi(x) is a double subnormal.
  * Bound: <= 2 ULP against mpmath (measured <= 1). */
-static inline double gelu_f64(double x)
+GF_INLINE double gelu_f64(double x)
 {
     /* beyond +-40 the answer is exact without erfcl (and erfcl's far tail is
      * slow): x * Phi(x) rounds to -0 below -40, to x above 40; this also maps
@@ -95,7 +95,7 @@ static inline double gelu_f64(double x)
 }
 
 /* Bound: <= 2 ULP of Phi + |x phi| against mpmath. */
-static inline long double gelu_grad_f64_ld(double x)
+GF_INLINE long double gelu_grad_f64_ld(double x)
 {
     /* |f'| < 1e-650 below -55: zero even after the backward kernel's
      * multiplication by up to DBL_MAX; f' rounds to 1 above 40 */
@@ -105,7 +105,7 @@ static inline long double gelu_grad_f64_ld(double x)
     long double phi_cdf = 0.5L * erfcl(-xl * GF_INV_SQRT2_L);
     return phi_cdf + xl * (expl(-0.5L * xl * xl) * GF_INV_SQRT_2PI_L);
 }
-static inline double gelu_grad_f64(double x) { return (double)gelu_grad_f64_ld(x); }
+GF_INLINE double gelu_grad_f64(double x) { return (double)gelu_grad_f64_ld(x); }
 
 /* ------------------------------------------------------------------------
  * gelu_tanh(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
@@ -118,7 +118,7 @@ static inline double gelu_grad_f64(double x) { return (double)gelu_grad_f64_ld(x
  * [-12, 12] as well (beyond +12, exp(-w) < 1e-61 is negligible), which keeps
  * exp's argument in range.  NaN propagates through the numerator.  1 - s is
  * computed as e*s.  Bound: <= 2 ULP of the formula (measured <= 0.5). */
-static inline double gelu_tanh_f32(float xf)
+GF_INLINE double gelu_tanh_f32(float xf)
 {
     double x = xf;
     double xn = gf_max(-12.0, x);
@@ -129,7 +129,7 @@ static inline double gelu_tanh_f32(float xf)
 
 /* Clamped at |x| = 14, where |f'| < 1e-91: small enough for any grad_out (see
  * gelu_grad_f32).  Bound: <= 2 ULP of |s| + |x s (1-s) w'| (measured <= 0.5). */
-static inline double gelu_tanh_grad_f32(float xf)
+GF_INLINE double gelu_tanh_grad_f32(float xf)
 {
     double x = xf;
     double xc = gf_clamp(x, -14.0, 14.0);
@@ -153,7 +153,7 @@ static inline double gelu_tanh_grad_f32(float xf)
 #define GF_TANH_C3_L 0.0713548162726002487763387522799L  /* 2 sqrt(2/pi) 0.044715 */
 #define GF_TANH_C3_HI 0x1.2444f2a4p-4                    /* its leading 32 bits */
 #define GF_TANH_C3_LO 1.231829854097193099080104e-11L    /* the rest */
-static inline long double gf_tanh_exp_neg_w(double x)
+GF_INLINE long double gf_tanh_exp_neg_w(double x)
 {
     if (fabs(x) <= 8.0) {
         long double xl = x;
@@ -172,14 +172,14 @@ static inline long double gf_tanh_exp_neg_w(double x)
 /* float64: x clamped to -40 (result < 1e-2000); w from x clamped to [-40, 40],
  * which also keeps expl off its slow underflow path.
  * Bound: <= 2 ULP of the formula, decimal constants exact. */
-static inline double gelu_tanh_f64(double x)
+GF_INLINE double gelu_tanh_f64(double x)
 {
     long double xn = gf_max(-40.0, x);
     return (double)(xn / (1.0L + gf_tanh_exp_neg_w(gf_clamp(x, -40.0, 40.0))));
 }
 
 /* Clamped at |x| = 40 (|f'| < 1e-2000). */
-static inline long double gelu_tanh_grad_f64_ld(double x)
+GF_INLINE long double gelu_tanh_grad_f64_ld(double x)
 {
     double xd = gf_clamp(x, -40.0, 40.0);
     long double xc = xd, x2 = xc * xc;
@@ -187,7 +187,7 @@ static inline long double gelu_tanh_grad_f64_ld(double x)
     long double dw = GF_TANH_C1_L + 3.0L * GF_TANH_C3_L * x2;
     return s + xc * (s * (e * s)) * dw;
 }
-static inline double gelu_tanh_grad_f64(double x) { return (double)gelu_tanh_grad_f64_ld(x); }
+GF_INLINE double gelu_tanh_grad_f64(double x) { return (double)gelu_tanh_grad_f64_ld(x); }
 
 /* ------------------------------------------------------------------------
  * gelu_sigmoid(x) = x * sigma(1.702 x)
@@ -197,7 +197,7 @@ static inline double gelu_tanh_grad_f64(double x) { return (double)gelu_tanh_gra
 /* float32/float16: x clamped to -70 (result < 1e-50 rounds to -0); the exp
  * argument uses x clamped to [-70, 70] (beyond +70, exp(-119) is negligible).
  * Bound: <= 2 ULP of the formula (measured <= 0.5). */
-static inline double gelu_sigmoid_f32(float xf)
+GF_INLINE double gelu_sigmoid_f32(float xf)
 {
     double x = xf;
     double xn = gf_max(-70.0, x);
@@ -207,7 +207,7 @@ static inline double gelu_sigmoid_f32(float xf)
 
 /* Clamped at |x| = 120, where |f'| < 1e-86: small enough for any grad_out
  * (see gelu_grad_f32).  Bound: <= 2 ULP of |s| + |1.702 x s (1-s)|. */
-static inline double gelu_sigmoid_grad_f32(float xf)
+GF_INLINE double gelu_sigmoid_grad_f32(float xf)
 {
     double x = xf;
     double xc = gf_clamp(x, -120.0, 120.0);
@@ -219,7 +219,7 @@ static inline double gelu_sigmoid_grad_f32(float xf)
 /* float64: long double keeps 1.702 x exact enough while |1.702 x| reaches 745;
  * x clamped to -500 (result < 1e-360), and to [-500, 500] inside expl.
  * Bound: <= 2 ULP of the formula. */
-static inline double gelu_sigmoid_f64(double x)
+GF_INLINE double gelu_sigmoid_f64(double x)
 {
     long double xn = gf_max(-500.0, x), xe = gf_clamp(x, -500.0, 500.0);
     return (double)(xn / (1.0L + expl(-GF_SIGMOID_A_L * xe)));
@@ -227,21 +227,21 @@ static inline double gelu_sigmoid_f64(double x)
 
 /* Clamped at |x| = 1000 (|f'| < 1e-730): the backward kernel multiplies by up
  * to DBL_MAX and must still underflow to 0 only where the true product does. */
-static inline long double gelu_sigmoid_grad_f64_ld(double x)
+GF_INLINE long double gelu_sigmoid_grad_f64_ld(double x)
 {
     long double xc = gf_clamp(x, -1000.0, 1000.0);
     long double e = expl(-GF_SIGMOID_A_L * xc), s = 1.0L / (1.0L + e);
     return s + GF_SIGMOID_A_L * xc * (s * (e * s));
 }
-static inline double gelu_sigmoid_grad_f64(double x) { return (double)gelu_sigmoid_grad_f64_ld(x); }
+GF_INLINE double gelu_sigmoid_grad_f64(double x) { return (double)gelu_sigmoid_grad_f64_ld(x); }
 
 /* Backward kernels: grad_out * f'(x), rounded once.  f32 versions multiply in
  * double; f64 versions in long double.  Bound: <= 2 ULP of
  * |grad_out| * (|first term| + |second term|).  Note inf * 0 = nan. */
 #define GF_BACKWARD_F32(name) \
-    static inline double name##_backward_f32(float g, float x) { return (double)g * name##_grad_f32(x); }
+    GF_INLINE double name##_backward_f32(float g, float x) { return (double)g * name##_grad_f32(x); }
 #define GF_BACKWARD_F64(name) \
-    static inline double name##_backward_f64(double g, double x) { return (double)((long double)g * name##_grad_f64_ld(x)); }
+    GF_INLINE double name##_backward_f64(double g, double x) { return (double)((long double)g * name##_grad_f64_ld(x)); }
 GF_BACKWARD_F32(gelu)
 GF_BACKWARD_F32(gelu_tanh)
 GF_BACKWARD_F32(gelu_sigmoid)

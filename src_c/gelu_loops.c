@@ -152,13 +152,17 @@ typedef double gf_f64;
 
 /* ---- loop generators -------------------------------------------------- */
 
+/* Strided data goes through the contiguous (vectorized) loop in blocks of this
+ * many elements, copied in and out: the same code computes every layout. */
+#define GF_BLOCK 256
+
 /* Each element goes through one of these.  A nan input comes out as itself
  * (payload and sign kept, as NumPy's own ufuncs do; a nan grad_out wins over a
  * nan x), rather than as whichever nan the hardware propagates from an
  * operand order the compiler chose: so strided, contiguous and threaded
  * results agree bit for bit, nans included. */
-static inline double gf_unary_nan_through(double x, double r) { return x != x ? x : r; }
-static inline double gf_binary_nan_through(double g, double x, double r)
+GF_INLINE double gf_unary_nan_through(double x, double r) { return x != x ? x : r; }
+GF_INLINE double gf_binary_nan_through(double g, double x, double r)
 {
     return g != g ? g : (x != x ? x : r);
 }
@@ -167,9 +171,9 @@ static inline double gf_binary_nan_through(double g, double x, double r)
 #define GF_BINARY_ELEMENT(NAME, PREC, SFX, g, x) \
     gf_binary_nan_through(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x), NAME##_##PREC(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x)))
 
-/* KERNEL is the scalar definition, SFX the storage type, PREC the kernel
- * precision (f32 kernels serve f16 too), WEIGHT its cost relative to the
- * cheapest kernel (for the thread split). */
+/* NAME is the function (its scalar definitions are NAME_f32 and NAME_f64),
+ * SFX the storage type, PREC the kernel precision (f32 kernels serve f16 too),
+ * WEIGHT its cost relative to the cheapest kernel (for the thread split). */
 #define GF_UNARY(NAME, SFX, PREC, WEIGHT)                                                    \
     GF_CLONES static void NAME##_##SFX##_contig(const gf_##SFX *restrict in,                 \
                                                 gf_##SFX *restrict out, ptrdiff_t n)         \
@@ -190,11 +194,13 @@ static inline double gf_binary_nan_through(double g, double x, double r)
             else NAME##_##SFX##_contig((const gf_##SFX *)in, (gf_##SFX *)out, n);            \
             return;                                                                          \
         }                                                                                    \
-        for (ptrdiff_t i = 0; i < n; i++, in += is, out += os) {                            \
-            gf_##SFX v;                                                                      \
-            memcpy(&v, in, sizeof v);                                                        \
-            v = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, v));                          \
-            memcpy(out, &v, sizeof v);                                                       \
+        /* strided: gathered into blocks for the vectorized loop, then scattered */          \
+        gf_##SFX xb[GF_BLOCK], yb[GF_BLOCK];                                                 \
+        for (ptrdiff_t i = 0; i < n; i += GF_BLOCK) {                                        \
+            ptrdiff_t m = n - i < GF_BLOCK ? n - i : GF_BLOCK;                               \
+            for (ptrdiff_t k = 0; k < m; k++) memcpy(&xb[k], in + (i + k) * is, size);       \
+            NAME##_##SFX##_contig(xb, yb, m);                                                \
+            for (ptrdiff_t k = 0; k < m; k++) memcpy(out + (i + k) * os, &yb[k], size);      \
         }                                                                                    \
     }                                                                                        \
     void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
@@ -210,6 +216,19 @@ static inline double gf_binary_nan_through(double g, double x, double r)
         for (ptrdiff_t i = 0; i < n; i++)                                                    \
             out[i] = GF_STORE_##SFX(GF_BINARY_ELEMENT(NAME, PREC, SFX, a[i], b[i]));         \
     }                                                                                        \
+    /* a scalar grad_out broadcast over x: vectorized too (its nan test hoisted,             \
+     * since a loop-invariant select defeats the vectorizer) */                             \
+    GF_CLONES static void NAME##_##SFX##_scalar_a(gf_##SFX a, const gf_##SFX *b,             \
+                                                  gf_##SFX *out, ptrdiff_t n)                \
+    {                                                                                        \
+        if (GF_LOAD_##SFX(a) != GF_LOAD_##SFX(a)) {                                          \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = a;                                    \
+            return;                                                                          \
+        }                                                                                    \
+        for (ptrdiff_t i = 0; i < n; i++)                                                    \
+            out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(b[i]),                \
+                NAME##_##PREC(GF_LOAD_##SFX(a), GF_LOAD_##SFX(b[i]))));                      \
+    }                                                                                        \
     static void NAME##_##SFX##_run(char **args, const ptrdiff_t *steps, ptrdiff_t n)         \
     {                                                                                        \
         const char *a = args[0], *b = args[1];                                               \
@@ -219,12 +238,21 @@ static inline double gf_binary_nan_through(double g, double x, double r)
             NAME##_##SFX##_contig((const gf_##SFX *)a, (const gf_##SFX *)b, (gf_##SFX *)out, n); \
             return;                                                                          \
         }                                                                                    \
-        for (ptrdiff_t i = 0; i < n; i++, a += as, b += bs, out += os) {                    \
-            gf_##SFX va, vb, vo;                                                             \
+        if (as == 0 && bs == size && os == size) {                                           \
+            gf_##SFX va;                                                                     \
             memcpy(&va, a, sizeof va);                                                       \
-            memcpy(&vb, b, sizeof vb);                                                       \
-            vo = GF_STORE_##SFX(GF_BINARY_ELEMENT(NAME, PREC, SFX, va, vb));                 \
-            memcpy(out, &vo, sizeof vo);                                                     \
+            NAME##_##SFX##_scalar_a(va, (const gf_##SFX *)b, (gf_##SFX *)out, n);            \
+            return;                                                                          \
+        }                                                                                    \
+        gf_##SFX ab[GF_BLOCK], bb[GF_BLOCK], yb[GF_BLOCK];                                   \
+        for (ptrdiff_t i = 0; i < n; i += GF_BLOCK) {                                        \
+            ptrdiff_t m = n - i < GF_BLOCK ? n - i : GF_BLOCK;                               \
+            for (ptrdiff_t k = 0; k < m; k++) {                                              \
+                memcpy(&ab[k], a + (i + k) * as, size);                                      \
+                memcpy(&bb[k], b + (i + k) * bs, size);                                      \
+            }                                                                                \
+            NAME##_##SFX##_contig(ab, bb, yb, m);                                            \
+            for (ptrdiff_t k = 0; k < m; k++) memcpy(out + (i + k) * os, &yb[k], size);      \
         }                                                                                    \
     }                                                                                        \
     void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \

@@ -15,10 +15,18 @@
 
 #include "gf_coefficients.h"
 
-static inline uint64_t gf_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline double gf_from_bits(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
-static inline uint32_t gf_float_bits(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline float gf_float_from_bits(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+/* Kernels must inline into each ISA clone of each loop: an out-of-line call
+ * would run baseline code and stop vectorization. */
+#if defined(__GNUC__)
+#define GF_INLINE static inline __attribute__((always_inline))
+#else
+#define GF_INLINE static inline
+#endif
+
+GF_INLINE uint64_t gf_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+GF_INLINE double gf_from_bits(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+GF_INLINE uint32_t gf_float_bits(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+GF_INLINE float gf_float_from_bits(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
 
 /* 2^y for y in [-1022, 1022], relative error below 5e-11; callers clamp.
  * Written without branches or integer conversions so GCC and Clang vectorize it:
@@ -29,7 +37,7 @@ static inline float gf_float_from_bits(uint32_t u) { float x; memcpy(&x, &u, siz
  * into their own constants; the folding's rounding (|a| <= 220 here) adds at
  * most 3e-14.  NaN in gives NaN out. */
 #define GF_LOG2E 0x1.71547652b82fep0
-static inline double gf_exp2(double y)
+GF_INLINE double gf_exp2(double y)
 {
     static const double c[] = {GF_EXP2_POLY};
     const double shifter = 0x1.8p52;
@@ -47,11 +55,11 @@ static inline double gf_exp2(double y)
 /* min and max in the form x86's minpd/maxpd implement: the result is the
  * second operand when the comparison is false, so a NaN in the second operand
  * comes through.  Kernels pass the constant first and clamp their inputs. */
-static inline double gf_min(double a, double b) { return a < b ? a : b; }
-static inline double gf_max(double a, double b) { return a > b ? a : b; }
+GF_INLINE double gf_min(double a, double b) { return a < b ? a : b; }
+GF_INLINE double gf_max(double a, double b) { return a > b ? a : b; }
 
 /* x clamped to [lo, hi]; NaN stays NaN. */
-static inline double gf_clamp(double x, double lo, double hi)
+GF_INLINE double gf_clamp(double x, double lo, double hi)
 {
     return gf_min(hi, gf_max(lo, x));
 }
@@ -63,7 +71,7 @@ static inline double gf_clamp(double x, double lo, double hi)
  * intermediates, a slow path (2x) on x86.  Below 2^-60 the tail's change,
  * ~1e-19, is far below rounding.  A nan maps to 20: callers let the nan
  * through x itself. */
-static inline double gf_tail_argument(float x)
+GF_INLINE double gf_tail_argument(float x)
 {
     uint32_t b = gf_float_bits(x) & 0x7fffffffu;
     b = b > 0x21800000u ? b : 0x21800000u;  /* 2^-60 */
@@ -77,7 +85,7 @@ static inline double gf_tail_argument(float x)
  * is exact in double, so no error-free split is needed.  Total relative error of
  * Q below 1e-10.  The caller passes exp(-t^2/2) in, since the derivative needs it
  * too. */
-static inline double gf_normal_tail(double t, double gauss)
+GF_INLINE double gf_normal_tail(double t, double gauss)
 {
     static const double n[] = {GF_MILLS_NUM};
     static const double d[] = {GF_MILLS_DEN};
@@ -95,7 +103,7 @@ static inline double gf_normal_tail(double t, double gauss)
  * in double and rounded a single time (no double rounding through float32).
  * Both are branch-free integer code (every case computed, then selected), so
  * the float16 loops vectorize too. */
-static inline double gf_half_to_double(uint16_t h)
+GF_INLINE double gf_half_to_double(uint16_t h)
 {
     uint64_t sign = (uint64_t)(h & 0x8000u) << 48, m = h & 0x7fffu;
     /* normal: rebias the exponent (15 -> 1023) and widen the mantissa */
@@ -108,7 +116,7 @@ static inline double gf_half_to_double(uint16_t h)
     return gf_from_bits(bits | sign);
 }
 
-static inline uint16_t gf_double_to_half(double x)
+GF_INLINE uint16_t gf_double_to_half(double x)
 {
     uint64_t u = gf_bits(x) & 0x7fffffffffffffffull;
     uint16_t sign = (uint16_t)((gf_bits(x) >> 48) & 0x8000u);
