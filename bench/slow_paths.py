@@ -5,11 +5,10 @@ repeats, medians).  A ratio near 1 means no input class hits a slow path
 
     python bench/slow_paths.py
 """
-import time
-
 import numpy as np
 
 import gelu_fast as gf
+from gelu_fast.__main__ import _median_time
 
 N = 200_000
 
@@ -28,15 +27,6 @@ def inputs(dtype):
     }
 
 
-def median_time(f, rounds=15):
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
-
-
 def main():
     gf.set_num_threads(1)
     print("| function | dtype | " + " | ".join(inputs(np.float32)) + " |")
@@ -50,7 +40,7 @@ def main():
             samples = {k: [] for k in cases}
             for _ in range(5):  # interleaved
                 for k, x in cases.items():
-                    samples[k].append(median_time(lambda: f(x, out=out), rounds=3))
+                    samples[k].append(_median_time(lambda: f(x, out=out), 3))
             t = {k: np.median(v) / N * 1e9 for k, v in samples.items()}
             core = t["core [-3,3]"]
             cells = [f"{core:.2f} ns"] + [f"{t[k] / core:.2f}x" for k in list(cases)[1:]]
