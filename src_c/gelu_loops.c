@@ -99,6 +99,7 @@ static int gf_threads_for(ptrdiff_t n, int weight)
     return nt;
 }
 
+#ifdef _OPENMP
 /* Chunk k of nt over n elements, boundaries on multiples of 64 elements so each
  * thread starts on a fresh cache line when the data is contiguous. */
 static void gf_chunk(ptrdiff_t n, int nt, int k, ptrdiff_t *lo, ptrdiff_t *hi)
@@ -107,6 +108,7 @@ static void gf_chunk(ptrdiff_t n, int nt, int k, ptrdiff_t *lo, ptrdiff_t *hi)
     *lo = size * k < n ? size * k : n;
     *hi = size * (k + 1) < n ? size * (k + 1) : n;
 }
+#endif
 
 /* A loop over n elements of args[0..nargs-1], with NumPy's steps. */
 typedef void gf_run(char **args, const ptrdiff_t *steps, ptrdiff_t n);
@@ -119,6 +121,7 @@ static void gf_dispatch(gf_run *run, int nargs, char **args, ptrdiff_t n, const 
 {
     fexcept_t flags;
     fegetexceptflag(&flags, FE_ALL_EXCEPT);
+    (void)nargs;  /* used only by the OpenMP split */
     int nt = gf_threads_for(n, weight);
     if (nt <= 1) {
         run(args, steps, n);
