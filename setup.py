@@ -1,8 +1,9 @@
 """Build the gelu_fast extension: Cython bindings over the C kernels in src_c/.
 
 Compiler policy (GCC/Clang): -O3 so the contiguous loops vectorize;
--ffp-contract=off so no a*b+c is ever fused (results are bit-identical across
-ISA levels and between contiguous and strided loops); -fno-trapping-math, which
+-ffp-contract=off so the compiler fuses no a*b+c on its own (the kernels write
+their fused multiply-adds as fma(), so results are bit-identical across ISA
+levels and between contiguous and strided loops); -fno-trapping-math, which
 changes no value, only lets the compiler evaluate both arms of a select (the
 kernels restore the caller's exception flags anyway).  Never -ffast-math.
 OpenMP is used when the compiler supports it; otherwise the build warns and the

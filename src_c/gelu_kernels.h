@@ -75,7 +75,7 @@ GF_INLINE double gelu_grad_f32(float xf)
     double one_minus_q = 1.0 - q;
     double phi_cdf = x < 0.0 ? q : one_minus_q;
     /* x phi(x) with x replaced by the clamped t carrying x's sign */
-    return phi_cdf + copysign(t, x) * (gauss * GF_INV_SQRT_2PI);
+    return fma(copysign(t, x), gauss * GF_INV_SQRT_2PI, phi_cdf);
 }
 
 /* float64: Phi(x) = erfc(-x/sqrt2)/2 in long double.  erfc of a positive
@@ -123,7 +123,7 @@ GF_INLINE double gelu_tanh_f32(float xf)
     double x = xf;
     double xn = gf_max(-12.0, x);
     double xw = gf_clamp(x, -12.0, 12.0);
-    double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * (xw + GF_TANH_A * (xw * xw * xw));
+    double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * fma(GF_TANH_A, xw * xw * xw, xw);
     return xn / (1.0 + gf_exp2(-w_log2e));
 }
 
@@ -134,11 +134,11 @@ GF_INLINE double gelu_tanh_grad_f32(float xf)
     double x = xf;
     double xc = gf_clamp(x, -14.0, 14.0);
     double x2 = xc * xc;
-    double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * (xc + GF_TANH_A * (x2 * xc));
+    double w_log2e = (2.0 * GF_TANH_K * GF_LOG2E) * fma(GF_TANH_A, x2 * xc, xc);
     double e = gf_exp2(-w_log2e);
     double s = 1.0 / (1.0 + e);
-    double dw = 2.0 * GF_TANH_K * (1.0 + 3.0 * GF_TANH_A * x2);
-    return s + xc * (s * (e * s)) * dw;
+    double dw = 2.0 * GF_TANH_K * fma(3.0 * GF_TANH_A, x2, 1.0);
+    return fma(xc * (s * (e * s)), dw, s);
 }
 
 /* exp(-w) for the float64 tanh kernels, w = 2 sqrt(2/pi) (x + 0.044715 x^3),
@@ -213,7 +213,7 @@ GF_INLINE double gelu_sigmoid_grad_f32(float xf)
     double xc = gf_clamp(x, -120.0, 120.0);
     double e = gf_exp2(xc * -(GF_SIGMOID_A * GF_LOG2E));
     double s = 1.0 / (1.0 + e);
-    return s + GF_SIGMOID_A * xc * (s * (e * s));
+    return fma(GF_SIGMOID_A * xc, s * (e * s), s);
 }
 
 /* float64: long double keeps 1.702 x exact enough while |1.702 x| reaches 745;

@@ -12,30 +12,32 @@
 #include <omp.h>
 #endif
 
-/* Runtime ISA dispatch: GCC/Clang compile each contiguous loop for AVX-512,
- * AVX2 and the baseline and choose through an ifunc when the library loads.
- * -ffp-contract=off keeps all versions bit-identical. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(GF_NO_DISPATCH) \
-    && (!defined(__clang__) || __clang_major__ >= 14)
-#define GF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* Runtime ISA dispatch: GCC/Clang compile each contiguous loop for x86-64-v4
+ * (AVX-512), x86-64-v3 (AVX2 + FMA) and the baseline and choose through an
+ * ifunc when the library loads.  The levels, not single features: the kernels'
+ * fma() is one instruction only where FMA is enabled, which "avx2" alone does
+ * not do.  Explicit fma() and -ffp-contract=off keep all versions
+ * bit-identical. */
+#if defined(__x86_64__) && defined(__linux__) && !defined(GF_NO_DISPATCH) \
+    && ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 12))
+#define GF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define GF_DISPATCHED 1
 #else
 #define GF_CLONES
 #endif
 
 const char *gf_simd_level(void)
 {
-#if defined(GF_NO_DISPATCH) || !defined(__x86_64__)
-#if defined(__aarch64__)
-    return "neon (baseline)";
-#else
-    return "baseline";
-#endif
-#else
+#if defined(GF_DISPATCHED)
     /* mirrors the target_clones resolver order */
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return "avx512f";
-    if (__builtin_cpu_supports("avx2")) return "avx2";
-    return "sse2";
+    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (avx512)";
+    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (avx2, fma)";
+    return "x86-64 (sse2)";
+#elif defined(__aarch64__)
+    return "aarch64 (neon, baseline)";
+#else
+    return "baseline (no dispatch)";
 #endif
 }
 
