@@ -20,7 +20,13 @@
  * bit-identical. */
 #if defined(__x86_64__) && defined(__linux__) && !defined(GF_NO_DISPATCH) \
     && ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 12))
+#if defined(__clang__)
+/* Clang 14's resolver tests arch= clones as CPU names, never as levels; with
+ * features, "avx512f" implies FMA and AVX2, and "fma" gives 256-bit AVX + FMA */
+#define GF_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
+#else
 #define GF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 #define GF_DISPATCHED 1
 #else
 #define GF_CLONES
@@ -31,8 +37,13 @@ const char *gf_simd_level(void)
 #if defined(GF_DISPATCHED)
     /* mirrors the target_clones resolver order */
     __builtin_cpu_init();
+#if defined(__clang__)
+    if (__builtin_cpu_supports("avx512f")) return "avx512f";
+    if (__builtin_cpu_supports("fma")) return "avx, fma";
+#else
     if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (avx512)";
     if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (avx2, fma)";
+#endif
     return "x86-64 (sse2)";
 #elif defined(__aarch64__)
     return "aarch64 (neon, baseline)";

@@ -39,7 +39,8 @@ def test_info_reports_build_and_runtime():
     info = gf.info()
     assert info["version"] == gf.__version__
     assert isinstance(info["openmp"], bool)
-    assert info["simd"] in {"x86-64-v4 (avx512)", "x86-64-v3 (avx2, fma)", "x86-64 (sse2)",
+    assert info["simd"] in {"x86-64-v4 (avx512)", "x86-64-v3 (avx2, fma)", "x86-64 (sse2)",  # GCC
+                            "avx512f", "avx, fma",  # Clang
                             "aarch64 (neon, baseline)", "baseline (no dispatch)"}
     assert info["num_threads"] == gf.get_num_threads()
     assert info["parallel_threshold"] > 0
