@@ -3,6 +3,13 @@
 1. GF_EXP2_POLY: 2^f ~ polynomial of degree 7 on |f| <= 1/2, minimax in
    relative error (least squares with Lawson reweighting), about 4e-11.
 2. GF_MILLS_NUM/DEN: the normal tail, as below.
+3. GF_EXPM1_POLY (float64 kernels): (exp(r) - 1 - r)/r^2 ~ polynomial of degree
+   GF_EXPM1_DEG on |r| <= ln(2)/2, Chebyshev interpolation in 50 digits.
+4. GF_TAIL_TABLE (float64 kernels): R(t) = exp(t^2/2) Q(t) on [0, 40] in
+   pieces centred on the multiples i/GF_TAIL_STEPS_PER_UNIT (so the index is
+   t rounded to nearest, which vectorizes); on each, a degree GF_TAIL_DEG
+   polynomial in s = t - centre (Chebyshev interpolation), its constant term
+   stored as a double-double: rows of (c0_hi, c0_lo, c1, ..., c_DEG).
 
 The upper normal tail Q(t) = P(Z > t) = erfc(t/sqrt 2)/2 is written as
 Q(t) = exp(-t^2/2) * R(t), where R is smooth and positive on [0, inf) (it is the
@@ -76,6 +83,46 @@ def fit_exp2():
     return worst, coefs
 
 
+def chebyshev_monomials(f, a, b, degree):
+    """Monomial coefficients, in s = t - (a+b)/2, of the polynomial that
+    interpolates f at the Chebyshev nodes of [a, b] (near-minimax)."""
+    centre, half = (a + b) / 2, (b - a) / 2
+    nodes = [half * mp.cos(mp.pi * (k + mp.mpf(1) / 2) / (degree + 1)) for k in range(degree + 1)]
+    vander = mp.matrix([[u**j for j in range(degree + 1)] for u in nodes])
+    coefs = mp.lu_solve(vander, mp.matrix([f(centre + u) for u in nodes]))
+    return [coefs[j] for j in range(degree + 1)]
+
+
+EXPM1_DEG = 10
+TAIL_DEG, TAIL_STEPS_PER_UNIT, TAIL_T_MAX = 10, 4, 40
+
+
+def fit_expm1():
+    def tail(r):  # (a node can fall within 1e-50 of 0, where the quotient cancels)
+        return (mp.expm1(r) - r) / r**2 if abs(r) > 1e-20 else 1 / mp.mpf(2) + r / 6
+    bound = mp.log(2) / 2
+    coefs = chebyshev_monomials(tail, -bound, bound, EXPM1_DEG)
+    worst = max(abs(r + r * r * mp.polyval([mp.mpf(float(c)) for c in coefs[::-1]], r)
+                    - mp.expm1(r)) / abs(mp.expm1(r))
+                for r in mp.linspace(-bound, bound, 2001) if r)
+    return worst, coefs
+
+
+def fit_tail_table():
+    rows, worst = [], mp.mpf(0)
+    step = mp.mpf(1) / TAIL_STEPS_PER_UNIT
+    for i in range(TAIL_T_MAX * TAIL_STEPS_PER_UNIT + 1):
+        centre = i * step
+        coefs = chebyshev_monomials(mills_scaled, centre - step / 2, centre + step / 2, TAIL_DEG)
+        hi = mp.mpf(float(coefs[0]))
+        row = [hi, mp.mpf(float(coefs[0] - hi))] + [mp.mpf(float(c)) for c in coefs[1:]]
+        for s in mp.linspace(-step / 2, step / 2, 21):
+            approx = row[0] + row[1] + s * mp.polyval(row[:1:-1], s)
+            worst = max(worst, abs(approx / mills_scaled(centre + s) - 1))
+        rows.append(row)
+    return worst, rows
+
+
 def check_in_double(num, den, points=20001):
     numd = [float(v) for v in num]
     dend = [float(v) for v in den]
@@ -105,3 +152,15 @@ if __name__ == "__main__":
     for name, coefs in (("GF_MILLS_NUM", num), ("GF_MILLS_DEN", den)):
         print(f"#define {name} \\")
         print(",\\\n".join(f"    {float(v).hex()}" for v in coefs))
+    err, coefs = fit_expm1()
+    print(f"/* expm1: max relative error, double coefficients, exact arithmetic: {mp.nstr(err, 3)} */")
+    print(f"#define GF_EXPM1_DEG {EXPM1_DEG}")
+    print("#define GF_EXPM1_POLY \\")
+    print(",\\\n".join(f"    {float(v).hex()}" for v in coefs))
+    err, rows = fit_tail_table()
+    print(f"/* tail table: max relative error, double coefficients, exact arithmetic: {mp.nstr(err, 3)} */")
+    print(f"#define GF_TAIL_DEG {TAIL_DEG}")
+    print(f"#define GF_TAIL_STEPS_PER_UNIT {TAIL_STEPS_PER_UNIT}")
+    print(f"#define GF_TAIL_ROWS {len(rows)}")
+    print("#define GF_TAIL_TABLE \\")
+    print(",\\\n".join("    " + ", ".join(float(v).hex() for v in row) for row in rows))

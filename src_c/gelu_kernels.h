@@ -6,10 +6,12 @@
  *          relative, which the loop rounds once to the storage type.  Float32
  *          ULPs are 6e-8 relative, so results are within 0.5007 ULP.
  *          Branch-free, libm-free: the loops vectorize.
- *   *_f64  serve float64.  They evaluate in long double (64-bit significand on
- *          x86-64, 113-bit on aarch64 Linux) with libm's erfcl/expl and round once.
- *          Scalar code; accuracy first.  Where long double is no wider than
- *          double (MSVC), the bounds below do not hold; gelu_fast.info() reports
+ *   *_f64  serve float64.  gelu_f64 is vectorized double arithmetic with
+ *          double-double steps where errors are not damped (see it).  The
+ *          others evaluate in long double (64-bit significand on x86-64,
+ *          113-bit on aarch64 Linux) with libm's erfcl/expl and round once:
+ *          scalar code, accuracy first.  Where long double is no wider than
+ *          double (MSVC), their bounds do not hold; gelu_fast.info() reports
  *          the internal float64 precision.
  *
  * Notation: Phi = normal CDF, phi = normal density, Q(t) = 1 - Phi(t),
@@ -78,20 +80,56 @@ GF_INLINE double gelu_grad_f32(float xf)
     return fma(copysign(t, x), gauss * GF_INV_SQRT_2PI, phi_cdf);
 }
 
-/* float64: Phi(x) = erfc(-x/sqrt2)/2 in long double.  erfc of a positive
- * argument has no cancellation, and long double keeps the argument's rounding
- * error (amplified by 2z^2 <= 1500 near underflow) far below a double ULP, and
- * keeps Phi normal where x*Phi(x) is a double subnormal.
- * Bound: <= 2 ULP against mpmath (measured <= 1). */
+/* float64, vectorized.  With t = |x| (at most 40), Q(t) = exp(-t^2/2) R(t):
+ * exp from gf_gauss_f64 as 2^k (1 + r + q)(1 + rl), R from gf_tail_ratio_f64
+ * as a double-double.  A = m R (m = t for x < 0, else 1) is a double-double,
+ * and A (1 + r + q)(1 + rl) = a_hi + a_rest with a single rounding that
+ * matters (a_rest, at most 0.41 of the result), so the error stays near
+ * 0.5 ULP (final rounding) + 0.2 (a_rest) + 0.1 (R):
+ *   x < 0:  x Phi(x) = -2^k (a_hi + a_rest); 2^k is applied as two powers of
+ *           two, so only the last product rounds (into the subnormal range
+ *           near x = -38.5).
+ *   x >= 0: x Phi(x) = x (1 - Q), with 1 - Q as a double-double (Fast2Sum),
+ *           so Q's error enters scaled by Q/(1-Q) <= 1.
+ * Beyond 40 the answer is exact: x Phi(x) rounds to -0 below -40 (t is capped
+ * there, which maps -inf and huge negatives to -0) and to x above; below
+ * 2^-300, x/2.  Bound: <= 2 ULP against mpmath (measured:
+ * 0.9, tests/test_accuracy.py). */
+#define GF_F64_TINY 0x1p-300
 GF_INLINE double gelu_f64(double x)
 {
-    /* beyond +-40 the answer is exact without erfcl (and erfcl's far tail is
-     * slow): x * Phi(x) rounds to -0 below -40, to x above 40; this also maps
-     * -inf to -0 */
-    if (x < -40.0) return -0.0;
-    if (x > 40.0) return x;
-    long double xl = x;
-    return (double)(xl * (0.5L * erfcl(-xl * GF_INV_SQRT2_L)));
+    /* clamps on the bits, as integers: a nan maps to 40, which keeps the table
+     * index valid (a float select here becomes a branch in GCC), and tiny
+     * arguments stay off the slow subnormal path */
+    uint64_t abs_bits = gf_bits(x) & 0x7fffffffffffffffull;
+    uint64_t cap = gf_bits(40.0), floor_bits = gf_bits(GF_F64_TINY);
+    uint64_t capped = abs_bits < cap ? abs_bits : cap;
+    double t = gf_from_bits(capped > floor_bits ? capped : floor_bits);
+    double r, q, rl, ratio_lo;
+    double kd = gf_gauss_f64(t, &r, &q, &rl);
+    double ratio_hi = gf_tail_ratio_f64(t, &ratio_lo);
+    double m = x < 0.0 ? t : 1.0;
+    double a_hi = m * ratio_hi;
+    double a_lo = fma(m, ratio_hi, -a_hi) + m * ratio_lo;
+    double a_rl = a_hi * rl;
+    double small = fma(a_lo, r + q, a_lo) + fma(a_rl, r + q, a_rl);
+    double a_rest = fma(a_hi, r, fma(a_hi, q, small));
+    /* negative side: 2^k = 2^k1 2^k2, k1 = floor(k/2), both normal */
+    double k1 = floor(0.5 * kd), k2 = kd - k1;
+    double neg = -((a_hi + a_rest) * gf_pow2i(k1)) * gf_pow2i(k2);
+    /* positive side: Q = q_hi + q_lo (below 2^-1000 Q is irrelevant, and the
+     * cap keeps these products normal) */
+    double scale = gf_pow2i(gf_max(-1000.0, kd));
+    double q_hi = a_hi * scale, q_lo = a_rest * scale;
+    double phi_hi = 1.0 - q_hi;
+    double phi_lo = ((1.0 - phi_hi) - q_hi) - q_lo;
+    double pos = fma(x, phi_hi, x * phi_lo);
+    double result = x < 0.0 ? neg : pos;
+    /* |x| < 2^-300: x Phi(x) = x/2 (1 + 0.8 x), x/2 within half an ULP (a
+     * subnormal x/2 may round a tie the other way: within 1 ULP); 0 keeps its
+     * sign */
+    result = abs_bits < floor_bits ? 0.5 * x : result;
+    return x > 40.0 ? x : result;
 }
 
 /* Bound: <= 2 ULP of Phi + |x phi| against mpmath. */

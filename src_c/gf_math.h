@@ -104,6 +104,74 @@ GF_INLINE double gf_normal_tail(double t, double gauss)
     return gauss * (p / q);
 }
 
+/* ---- float64 building blocks -------------------------------------------
+ * The float64 kernels need about 0.5 ULP more precision than double holds in
+ * the few places where errors are not damped: the argument of exp (t^2 is
+ * split exactly, hi + lo, with fma), the constant term of the tail polynomial
+ * (a double-double), and the last sums (error-free transformations).  The rest
+ * is plain double with fma. */
+
+/* 2^k for an integer-valued double k in [-1022, 1023], built in the exponent
+ * field (kd + 1.5*2^52 holds k in its low mantissa bits). */
+GF_INLINE double gf_pow2i(double kd)
+{
+    return gf_from_bits((gf_bits(kd + 0x1.8p52) + 1023) << 52);
+}
+
+/* exp(-t^2/2) = 2^k (1 + r + q) (1 + rl) for t in [0, 40], an unevaluated
+ * sum so that callers multiply it into their own double-doubles without
+ * rounding 1 + e first.  Returns k (an integer-valued double in [-1155, 0]);
+ * |r| <= ln(2)/2, q = r^2 P(r) <= 0.07, |rl| < 1e-12.
+ * -t^2/2 = yh + yl exactly (fma split); k = round(yh / ln 2);
+ * r = yh - k ln2_hi is exact under fma (|r| < 0.35 needs 52 bits, and yh and
+ * k ln2_hi agree in the rest); rl = yl - k ln2_lo.  Relative error of
+ * r + q against e^r - 1 below 1e-18 before q's rounding. */
+#define GF_LN2_HI 0x1.62e42fefa39efp-1
+#define GF_LN2_LO 0x1.abc9e3b39803fp-56
+GF_INLINE double gf_gauss_f64(double t, double *r, double *q, double *rl)
+{
+    static const double c[] = {GF_EXPM1_POLY};
+    double h = t * t, yh = -0.5 * h, yl = -0.5 * fma(t, t, -h);
+    double kd = (yh * GF_LOG2E + 0x1.8p52) - 0x1.8p52;
+    double rr = fma(kd, -GF_LN2_HI, yh);
+    /* P(r), degree 10, Estrin */
+    double r2 = rr * rr, r4 = r2 * r2, r8 = r4 * r4;
+    double p = fma(r8, fma(r2, c[10], fma(rr, c[9], c[8])),
+                   fma(r4, fma(r2, fma(rr, c[7], c[6]), fma(rr, c[5], c[4])),
+                       fma(r2, fma(rr, c[3], c[2]), fma(rr, c[1], c[0]))));
+    *r = rr;
+    *q = r2 * p;
+    *rl = fma(kd, -GF_LN2_LO, yl);
+    return kd;
+}
+
+/* R(t) = exp(t^2/2) Q(t) for t in [0, 40] as hi + lo, relative error below
+ * 1.2e-17 plus rounding: a degree-10 polynomial per quarter unit of t, centred
+ * on the nearest multiple of 1/4 (GF_TAIL_TABLE, fitted by
+ * src_c/fit_coefficients.py), its constant term a double-double.  The index
+ * is t*4 rounded by the 2^52 shifter, read from the bits as a 64-bit integer
+ * (GCC 12 vectorizes a gather with 64-bit indices, not with int ones).
+ * Indexes a table: callers keep t in [0, 40], nan excluded. */
+GF_INLINE double gf_tail_ratio_f64(double t, double *lo)
+{
+    static const double tab[GF_TAIL_ROWS * (GF_TAIL_DEG + 2)] = {GF_TAIL_TABLE};
+    double shifted = t * GF_TAIL_STEPS_PER_UNIT + 0x1p52;
+    int64_t row = (int64_t)(gf_bits(shifted) - gf_bits(0x1p52)) * (GF_TAIL_DEG + 2);
+#define c(j) tab[row + (j)]  /* element indices, which GCC turns into gathers */
+    /* exact (Sterbenz), |s| <= 1/8 */
+    double s = t - (shifted - 0x1p52) * (1.0 / GF_TAIL_STEPS_PER_UNIT);
+    double s2 = s * s, s4 = s2 * s2, s8 = s4 * s4;
+    /* c(2..11): the coefficients of s^1..s^10 */
+    double p = fma(s8, fma(s, c(11), c(10)),
+                   fma(s4, fma(s2, fma(s, c(9), c(8)), fma(s, c(7), c(6))),
+                       fma(s2, fma(s, c(5), c(4)), fma(s, c(3), c(2)))));
+    double tail = fma(s, p, c(1));
+    double hi = c(0) + tail;
+    *lo = tail - (hi - c(0));  /* exact: |c0| > |tail| */
+#undef c
+    return hi;
+}
+
 /* IEEE binary16 <-> double.  Widening is exact.  Narrowing rounds once, to
  * nearest with ties to even, straight from double: float16 results are computed
  * in double and rounded a single time (no double rounding through float32).
