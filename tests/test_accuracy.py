@@ -8,15 +8,7 @@ import pytest
 import gelu_fast as gf
 from gelu_fast import _reference as ref
 
-from conftest import BACKWARD, FORWARD, GRAD
-
-# Bounds stated in the docstrings (ULP).
-BOUND = {"gelu": {np.float32: 1.0, np.float64: 2.0}}
-DEFAULT_BOUND = {np.float32: 2.0, np.float64: 2.0}
-
-
-def bound(name, dtype):
-    return BOUND.get(name, DEFAULT_BOUND)[dtype]
+from conftest import BACKWARD, FORWARD, GRAD, bound
 
 
 def float32_sample():

@@ -1,7 +1,9 @@
 """Stress: many Python threads at once, memory over many calls, and a loop
-count beyond 2**31."""
+count beyond 2**31 (in the C loop always; through the ufunc on a real array
+with GELU_FAST_HUGE_TEST=1)."""
 import ctypes
 import gc
+import os
 import sys
 import threading
 import time
@@ -12,7 +14,7 @@ import pytest
 import gelu_fast as gf
 from gelu_fast import _ufuncs
 
-from conftest import ALL, call
+from conftest import ALL, assert_within_documented_bound, awkward_values, bit_equal, call
 
 
 def test_eight_threads_calling_every_ufunc():
@@ -61,6 +63,11 @@ def test_memory_flat_over_100k_calls():
     x_large = np.linspace(-5, 5, 100_000, dtype=np.float32)
     out = np.empty_like(x_large)
     bad = np.array([1 + 1j])
+    read_only = np.zeros(16, np.float32)
+    read_only.flags.writeable = False
+    # calls that raise at different stages: type resolution, out= checks, broadcasting
+    raising = [lambda: gf.gelu(bad), lambda: gf.gelu(x_small, out=read_only),
+               lambda: gf.gelu(x_small, out=out), lambda: gf.gelu_backward(x_small, x_small[:3])]
 
     def burst(n):
         for k in range(n):
@@ -69,11 +76,15 @@ def test_memory_flat_over_100k_calls():
             if k % 100 == 0:
                 gf.gelu_tanh(x_large, out=out)
             if k % 10 == 0:
-                try:
-                    gf.gelu(bad)
-                except TypeError:
-                    pass
+                for call_that_raises in raising:
+                    try:
+                        call_that_raises()
+                    except (TypeError, ValueError):
+                        pass
 
+    for call_that_raises in raising:
+        with pytest.raises((TypeError, ValueError)):
+            call_that_raises()
     burst(5_000)  # warm up caches and allocator pools
     gc.collect()
     before = _rss_bytes()
@@ -118,3 +129,45 @@ def test_loop_count_beyond_2_to_the_31():
     last = out[n - 1:n + 3].view(np.float32)[0]
     assert last == gf.gelu_sigmoid(x)[0]
     assert out[:n - 1].any()  # the earlier stores happened too
+
+
+def _available_memory_bytes():
+    with open("/proc/meminfo") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return int(fields["MemAvailable"].split()[0]) * 1024
+
+
+HUGE_N = 2**31 + 17
+
+
+@pytest.mark.skipif(os.environ.get("GELU_FAST_HUGE_TEST") != "1",
+                    reason="opt-in: GELU_FAST_HUGE_TEST=1 runs gelu on 2**31 + 17 float16 elements "
+                           "(9 GB of memory, a minute or two)")
+def test_more_than_2_to_the_31_elements_through_the_ufunc():
+    """A real float16 array of 2**31 + 17 elements through the public ufunc,
+    twice: out= on the default thread count (OpenMP splits a count > 2**31),
+    then in place on one thread (a single loop call runs the whole count).
+    The two must agree bit for bit everywhere, and the results must be the
+    correctly rounded reference at the start, the end, across the 2**31
+    boundary and at random places."""
+    if not sys.platform.startswith("linux") or _available_memory_bytes() < 10 << 30:
+        pytest.skip("needs Linux and 10 GB of available memory")
+    period = 65_521  # prime, so the values shift against every power-of-two boundary
+    rng = np.random.default_rng(31)
+    pattern = np.concatenate([awkward_values(np.float16),
+                              rng.uniform(-20, 8, period).astype(np.float16)])[:period]
+    x = np.resize(pattern, HUGE_N)  # x[i] = pattern[i % period]
+    y = np.empty_like(x)
+    assert gf.gelu(x, out=y) is y
+    gf.set_num_threads(1)
+    try:
+        gf.gelu(x, out=x)
+    finally:
+        gf.set_num_threads(0)
+    block = 1 << 26  # compare in blocks: no 2-GB temporary
+    for start in range(0, HUGE_N, block):
+        assert bit_equal(x[start:start + block], y[start:start + block]), start
+    boundary = 2**31
+    where = np.concatenate([np.arange(0, 4096), np.arange(boundary - 4096, boundary + 17),
+                            np.arange(HUGE_N - 4096, HUGE_N), rng.integers(0, HUGE_N, 1_000_000)])
+    assert_within_documented_bound("gelu", y[where], pattern[where % period])

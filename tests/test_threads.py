@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -109,3 +110,50 @@ def test_gil_is_released_during_the_loop():
     running.clear()
     t.join()
     assert during > 20
+
+
+def _os_thread_count():
+    return len(os.listdir("/proc/self/task"))
+
+
+@needs_openmp
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("omp_threads", [None, 3], ids=["openmp-default", "set_num_threads-3"])
+def test_dask_threaded_scheduler_thread_count_is_bounded(omp_threads):
+    """8 Dask worker threads each run the parallel loop on chunks of 20 000
+    elements (above the parallel threshold).  Every worker that calls a long
+    loop gets its own OpenMP team of get_num_threads() threads, itself
+    included, so the process never holds more than
+    (threads before) + workers * get_num_threads() (+1: the watcher thread).
+    When the pool shuts down its teams go with it."""
+    da = pytest.importorskip("dask.array")
+    workers = 8
+    if omp_threads:
+        gf.set_num_threads(omp_threads)
+    x = np.linspace(-8, 8, 64 * 20_000)  # float64, 64 chunks
+    expected = gf.gelu(x)  # (also gives the main thread its own team now, not during the count)
+    before = _os_thread_count()
+    peak, stop = [before], threading.Event()
+
+    def watch():  # samples the count while the workers run
+        while not stop.is_set():
+            peak[0] = max(peak[0], _os_thread_count())
+            time.sleep(0.0005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(workers) as pool:  # a fresh pool: workers without a team yet
+            result = gf.gelu(da.from_array(x, chunks=20_000)).compute(scheduler="threads", pool=pool)
+            peak[0] = max(peak[0], _os_thread_count())
+    finally:
+        stop.set()
+        watcher.join()
+    np.testing.assert_array_equal(result, expected)
+    bound = before + 1 + workers * gf.get_num_threads()
+    assert peak[0] <= bound, (before, peak[0], bound)
+    for _ in range(100):  # the workers' teams end with the workers
+        if _os_thread_count() <= before:
+            break
+        time.sleep(0.01)
+    assert _os_thread_count() <= before
