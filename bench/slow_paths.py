@@ -8,7 +8,7 @@ repeats, medians).  A ratio near 1 means no input class hits a slow path
 import numpy as np
 
 import gelu_fast as gf
-from gelu_fast.__main__ import _median_time
+from gelu_fast._bench import median_time
 
 N = 200_000
 
@@ -40,7 +40,7 @@ def main():
             samples = {k: [] for k in cases}
             for _ in range(5):  # interleaved
                 for k, x in cases.items():
-                    samples[k].append(_median_time(lambda: f(x, out=out), 3))
+                    samples[k].append(median_time(lambda: f(x, out=out), 3))
             t = {k: np.median(v) / N * 1e9 for k, v in samples.items()}
             core = t["core [-3,3]"]
             cells = [f"{core:.2f} ns"] + [f"{t[k] / core:.2f}x" for k in list(cases)[1:]]

@@ -1,49 +1,50 @@
-"""pytest-benchmark: float32 exact GELU against SciPy's x * ndtr(x).
+"""pytest-benchmark: gelu_fast against SciPy, the NumPy formula, PyTorch, ONNX
+Runtime, JAX and the memory floor (np.copyto).
 
-    pytest bench --benchmark-only
+    pytest bench --benchmark-only --benchmark-json=bench/results.json
+    python bench/report.py            # bench/results.md and bench/results.png
 
 Kept out of the plain test run (pyproject's testpaths is tests/).  Benchmarks
-time; they never fail on a number.  Groups are (dtype, size, threads).
+time; they never fail on a number.  One group per (function, dtype, size,
+threads); each benchmark's extra_info carries those fields and the
+implementation, so the report reads the JSON without parsing names.  Peers
+that are not installed are skipped.  The contenders themselves (inputs and
+outputs made once and pre-touched, thread control) are gelu_fast/_bench.py's,
+shared with bench/targets.py and `python -m gelu_fast bench`.
 """
-import numpy as np
 import pytest
 
-import gelu_fast as gf
+from gelu_fast import _bench
 
-scipy_special = pytest.importorskip("scipy.special")
+CASES = [("gelu", "float32"), ("gelu", "float64"), ("gelu_tanh", "float32"), ("gelu_backward", "float32")]
+SIZES = [1_000, 3072, 100_000, 1_000_000, 10_000_000]
+THREADS = sorted({1, _bench.all_threads()})
 
-SIZES = [1_000, 100_000, 1_000_000]
-
-
-@pytest.fixture(params=SIZES, ids=lambda n: f"n={n}")
-def data(request):
-    x = np.random.default_rng(0).standard_normal(request.param).astype(np.float32)
-    out = np.zeros_like(x)  # pre-touched
-    return x, out
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    gf.set_num_threads(1)
-    yield
-    gf.set_num_threads(0)
+# Ordered so that consecutive benchmarks share their inputs (_bench.inputs is cached).
+PARAMS = [pytest.param((function, dtype, n, threads, impl),
+                       id=f"{function}-{dtype}-n={n}-threads={threads}-{impl}")
+          for function, dtype in CASES for n in SIZES for threads in THREADS
+          for impl in _bench.BUILDERS]
 
 
-def test_gelu_fast(benchmark, data):
-    x, out = data
-    benchmark.group = f"gelu float32 n={x.size} 1 thread"
-    benchmark(gf.gelu, x, out=out)
+@pytest.fixture
+def contender(request):
+    """The callable under test; skips when its library is not installed or has
+    no such function or dtype."""
+    function, dtype, n, threads, impl = request.param
+    if impl in _bench.REQUIRES:
+        pytest.importorskip(_bench.REQUIRES[impl])
+    run = _bench.build(impl, function, dtype, n, threads)
+    if run is None:
+        pytest.skip(f"{impl} has no {function} for {dtype}")
+    return run
 
 
-def test_scipy_x_ndtr(benchmark, data):
-    x, out = data
-    benchmark.group = f"gelu float32 n={x.size} 1 thread"
-    benchmark(lambda: np.multiply(x, scipy_special.ndtr(x), out=out))
-
-
-def test_numpy_formula_erfc_free(benchmark, data):
-    """The formula a NumPy-only user would write (no erf in NumPy: via tanh)."""
-    x, out = data
-    benchmark.group = f"gelu float32 n={x.size} 1 thread"
-    c = np.float32(np.sqrt(2 / np.pi))
-    benchmark(lambda: np.multiply(0.5 * x, 1 + np.tanh(c * (x + np.float32(0.044715) * x**3)), out=out))
+@pytest.mark.parametrize("contender", PARAMS, indirect=True)
+def test_gelu(benchmark, contender, request):
+    function, dtype, n, threads, impl = request.node.callspec.params["contender"]
+    benchmark.group = f"{function} {dtype} n={n:,} threads={threads}"
+    benchmark.extra_info.update(function=function, dtype=dtype, size=n, threads=threads,
+                                implementation=impl)
+    with _bench.use_threads(threads):
+        benchmark(contender)

@@ -1,18 +1,24 @@
-"""python -m gelu_fast [info|check]
+"""python -m gelu_fast [info|check|bench]
 
-Prints info(), then (default, or `check`) measures on this machine:
-accuracy of every float32 kernel against SciPy-based float64 references and of
-float64 gelu against mpmath, and the speed of float32 gelu against SciPy's
-x * ndtr(x) (one thread, 1M elements, interleaved repeats, medians).
-Needs scipy and mpmath: pip install "gelu_fast[check]".
+Prints info(), then measures on this machine:
+  check (the default): accuracy of every float32 kernel against SciPy-based
+      float64 references and of float64 gelu against mpmath, and the speed of
+      float32 gelu against SciPy's x * ndtr(x) (1M elements, one thread and
+      all threads, interleaved repeats, medians).  Needs scipy and mpmath:
+      pip install "gelu_fast[check]".
+  bench: a quick speed table (about 15 s), float32 exact gelu in ns per
+      element at a few sizes, against SciPy, the NumPy formula, PyTorch (when
+      installed) and np.copyto, the memory floor.  The full suite is
+      `pytest bench --benchmark-only` in the repository.
+  info: info() only.
 """
 import json
 import sys
-import time
 
 import numpy as np
 
 import gelu_fast as gf
+from gelu_fast import _bench
 
 
 def accuracy():
@@ -36,50 +42,52 @@ def accuracy():
           f"{(tail.astype(np.float64) * ndtr(tail)).astype(np.float32).tolist()})")
 
 
-def _median_time(f, repeats):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
-
-
 def speed(n=1_000_000, rounds=15):
-    from scipy.special import ndtr
-    x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
-    out = np.empty_like(x)
-    out[:] = 0  # pre-touch
-    threads = gf.get_num_threads()
+    threads = _bench.all_threads()
     contenders = {
-        "scipy x*ndtr(x)": lambda: np.multiply(x, ndtr(x), out=out),
-        "gelu_fast.gelu, 1 thread": lambda: gf.gelu(x, out=out),
-        f"gelu_fast.gelu, {threads} threads": lambda: gf.gelu(x, out=out),
+        "scipy x*ndtr(x)": (_bench.build("scipy", "gelu", "float32", n, 1), 1),
+        "gelu_fast.gelu, 1 thread": (_bench.build("gelu_fast", "gelu", "float32", n, 1), 1),
+        f"gelu_fast.gelu, {threads} threads": (_bench.build("gelu_fast", "gelu", "float32", n, threads),
+                                               threads),
     }
-    samples = {k: [] for k in contenders}
-    try:
-        for _ in range(rounds):  # interleaved, so drift in machine load hits all alike
-            for name, f in contenders.items():
-                gf.set_num_threads(1 if "1 thread" in name else 0)
-                samples[name].append(_median_time(f, 3))
-    finally:
-        gf.set_num_threads(0)
-    base = np.median(samples["scipy x*ndtr(x)"])
+    seconds = _bench.interleaved_medians(contenders, rounds)
+    base = seconds["scipy x*ndtr(x)"]
     print(f"\nspeed, float32 gelu, {n:,} elements, medians of {rounds} interleaved rounds")
-    for name, s in samples.items():
-        t = float(np.median(s))
+    for name, t in seconds.items():
         print(f"  {name:28s} {t / n * 1e9:7.3f} ns/element   {base / t:6.1f}x scipy")
+
+
+def bench(rounds=7):
+    """The quick table: rows (elements, threads), columns implementations."""
+    impls = [i for i in ("gelu_fast", "scipy", "numpy", "torch", "floor") if _bench.available(i)]
+    threads = _bench.all_threads()
+    rows = [(1_000, 1), (100_000, 1), (1_000_000, 1)] + ([(1_000_000, threads)] if threads > 1 else [])
+    contenders = {(impl, n, t): (_bench.build(impl, "gelu", "float32", n, t), t)
+                  for n, t in rows for impl in impls}
+    seconds = _bench.interleaved_medians(contenders, rounds)
+    ratios = [i for i in ("scipy", "torch") if i in impls]
+    print(f"\nfloat32 exact gelu, ns per element, medians of {rounds} interleaved rounds")
+    print(f"{'elements':>10} {'threads':>7} " + " ".join(f"{_bench.LABELS[i]:>13}" for i in impls)
+          + "".join(f"{'vs ' + _bench.LABELS[i]:>12}" for i in ratios))
+    for n, t in rows:
+        ns = {i: seconds[(i, n, t)] / n * 1e9 for i in impls}
+        print(f"{n:>10,} {t:>7} " + " ".join(f"{ns[i]:>13.3g}" for i in impls)
+              + "".join(f"{ns[i] / ns['gelu_fast']:>11.2f}x" for i in ratios))
+    print("(NumPy formula: the tanh approximation, NumPy has no erf; memory floor: np.copyto(out, x);"
+          " vs X: X's time / gelu_fast's)")
 
 
 def main(argv):
     what = argv[0] if argv else "check"
-    if what not in ("info", "check"):
+    if what not in ("info", "check", "bench"):
         print(__doc__)
         return 2
     print(json.dumps(gf.info(), indent=2))
     if what == "check":
         accuracy()
         speed()
+    elif what == "bench":
+        bench()
     return 0
 
 

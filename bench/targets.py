@@ -1,0 +1,86 @@
+"""The eight speed targets of issue 3, measured side by side in one process.
+
+Every contender any target needs is built once (inputs and outputs
+pre-allocated and pre-touched, gelu_fast/_bench.py), then all are timed in
+interleaved rounds (medians of medians), so a change in machine load hits
+numerator and denominator alike.  Prints each target with its measured ratio
+and PASS or MISS; never fails (exit status 0).  Float32 and one thread unless
+stated.  Targets that need PyTorch print "n/a" without it, as does the
+two-thread target on a one-core machine.
+
+    python bench/targets.py [--rounds 15]
+"""
+import argparse
+
+from gelu_fast import _bench
+
+M = 1_000_000
+
+
+def _key(impl, function="gelu", n=M, threads=1, dtype="float32"):
+    return (impl, function, dtype, n, threads)
+
+
+def targets(all_threads):
+    """(number, description, numerator key, denominator key or None, "<=" or ">=", bound).
+
+    The measured value is t(numerator) / t(denominator), or t(numerator) in
+    microseconds where there is no denominator; speed-ups put the slower
+    contender on top and read ">=".
+    """
+    ts = [
+        ("1", "exact 1M: gelu_fast time / PyTorch F.gelu time", _key("gelu_fast"), _key("torch"), "<=", 1.0),
+        ("2a", "exact 10M: gelu_fast time / np.copyto(out, x) time",
+         _key("gelu_fast", n=10 * M), _key("floor", n=10 * M), "<=", 1.15),
+        ("2b", f"exact 10M, {all_threads} threads each: gelu_fast time / PyTorch time",
+         _key("gelu_fast", n=10 * M, threads=all_threads), _key("torch", n=10 * M, threads=all_threads),
+         "<=", 1.0),
+        ("3", "tanh 1M: gelu_fast time / PyTorch time",
+         _key("gelu_fast", "gelu_tanh"), _key("torch", "gelu_tanh"), "<=", 0.5),
+        ("4", "exact backward 1M: gelu_fast time / PyTorch aten.gelu_backward time",
+         _key("gelu_fast", "gelu_backward"), _key("torch", "gelu_backward"), "<=", 1.0),
+        ("5a", "exact 3072: gelu_fast microseconds per call", _key("gelu_fast", n=3072), None, "<=", 1.5),
+        ("5b", "exact 1000: gelu_fast time / PyTorch time per call",
+         _key("gelu_fast", n=1000), _key("torch", n=1000), "<=", 0.2),
+        ("5c", "exact 3072: gelu_fast time / PyTorch time per call",
+         _key("gelu_fast", n=3072), _key("torch", n=3072), "<=", 0.2),
+        ("6", "exact float64 1M: gelu_fast time / PyTorch time",
+         _key("gelu_fast", dtype="float64"), _key("torch", dtype="float64"), "<=", 0.5),
+        ("7", "exact 1M: speed-up over SciPy x*ndtr(x)", _key("scipy"), _key("gelu_fast"), ">=", 40.0),
+    ]
+    if all_threads >= 2:
+        ts += [(f"8 ({n // M}M)", f"exact {n // M}M: speed-up of 2 threads over 1",
+                _key("gelu_fast", n=n), _key("gelu_fast", n=n, threads=2), ">=", 1.8) for n in (M, 10 * M)]
+    else:
+        ts.append(("8", "speed-up of 2 threads over 1: only one usable core", None, None, ">=", 1.8))
+    return ts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
+    args = parser.parse_args(argv)
+
+    ts = targets(_bench.all_threads())
+    keys = {k for t in ts for k in t[2:4] if k is not None}
+    contenders = {}
+    for key in sorted(keys):
+        impl, function, dtype, n, threads = key
+        if _bench.available(impl):
+            contenders[key] = (_bench.build(impl, function, dtype, n, threads), threads)
+    seconds = _bench.interleaved_medians(contenders, rounds=args.rounds)
+
+    print(_bench.describe_machine(_bench.machine()))
+    print(f"medians of {args.rounds} interleaved rounds, float32, 1 thread unless stated\n")
+    for number, text, numerator, denominator, op, bound in ts:
+        if numerator not in seconds or (denominator is not None and denominator not in seconds):
+            print(f"  {number:7s} {text}: n/a (target {op} {bound:g})")
+            continue
+        value = seconds[numerator] / seconds[denominator] if denominator else seconds[numerator] * 1e6
+        holds = value <= bound if op == "<=" else value >= bound
+        print(f"  {number:7s} {text}: {value:.3g} (target {op} {bound:g})  {'PASS' if holds else 'MISS'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

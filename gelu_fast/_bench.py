@@ -1,0 +1,284 @@
+"""Benchmark machinery shared by ``python -m gelu_fast``, the pytest-benchmark
+suite in bench/, bench/targets.py and bench/slow_paths.py.
+
+- ``build(implementation, function, dtype, n, threads)``: a zero-argument
+  callable that runs one contender on inputs and an output made once,
+  pre-allocated and pre-touched, so no call pays for allocation or page faults
+  that are not the implementation's own.
+- ``use_threads(n)``: the thread count for every library that can change it at
+  run time (gelu_fast, PyTorch); ONNX Runtime takes it when its session is
+  built, JAX (XLA) fixes its own at import.
+- ``median_time`` and ``interleaved_medians``: seconds per call, medians, with
+  the contenders' repeats interleaved so that drift in machine load hits all
+  alike (speed claims are ratios measured side by side in one run).
+- ``machine()``: what the numbers were measured on.
+
+Peers are imported only when asked for: gelu_fast itself needs none of them.
+"""
+import contextlib
+import functools
+import importlib.metadata
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+import gelu_fast as gf
+
+FUNCTIONS = ("gelu", "gelu_tanh", "gelu_backward")
+
+# What each implementation runs; the pytest suite, the report and the quick
+# table all take their labels from here.
+LABELS = {
+    "gelu_fast": "gelu_fast",
+    "scipy": "SciPy",
+    "numpy": "NumPy formula",
+    "torch": "PyTorch",
+    "onnxruntime": "ONNX Runtime",
+    "jax": "JAX",
+    "floor": "memory floor",
+}
+DESCRIPTIONS = {
+    "gelu_fast": "the ufunc, out=",
+    "scipy": "gelu: x*ndtr(x); gelu_backward: g*(ndtr(x) + x*exp(-x²/2)/√(2π)); into out=",
+    "numpy": "0.5x(1 + tanh(√(2/π)(x + 0.044715x³))), the tanh approximation even for exact gelu "
+             "(NumPy has no erf)",
+    "torch": "F.gelu(x, approximate=..., out=) and aten.gelu_backward.grad_input on torch.from_numpy views",
+    "onnxruntime": "a one-node Gelu model (ONNX opset 20), IO binding into out; no float64 kernel",
+    "jax": "jit(jax.nn.gelu), backward through jax.vjp; block_until_ready(); allocates its result; "
+           "XLA sets its own thread count (one thread for these kernels)",
+    "floor": "np.copyto(out, x) (np.multiply(g, x, out=) for gelu_backward): reads and writes what "
+             "the kernel must, computes nothing",
+}
+# The reference each function's speed-up is stated against: SciPy where it has
+# the function, else the formula a NumPy user writes.
+BASELINE = {"gelu": "scipy", "gelu_tanh": "numpy", "gelu_backward": "scipy"}
+# The module an implementation needs, for pytest.importorskip and for versions.
+REQUIRES = {"scipy": "scipy", "torch": "torch", "onnxruntime": "onnxruntime", "jax": "jax"}
+
+
+def all_threads():
+    """The cores this process may run on (its affinity mask, not the machine's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+@functools.lru_cache(maxsize=4)
+def inputs(function, dtype, n):
+    """(x, grad_out or None, out): standard normal inputs, out pre-touched.
+
+    Cached, so the contenders of one group share their arrays."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(n).astype(dtype)
+    g = rng.standard_normal(n).astype(dtype) if function == "gelu_backward" else None
+    out = np.zeros_like(x)
+    return x, g, out
+
+
+def _gelu_fast(function, x, g, out, threads):
+    f = getattr(gf, function)
+    args = (g, x) if function == "gelu_backward" else (x,)
+    return lambda: f(*args, out=out)
+
+
+def _scipy(function, x, g, out, threads):
+    from scipy.special import ndtr
+    if function == "gelu":
+        return lambda: np.multiply(x, ndtr(x), out=out)
+    if function == "gelu_backward":
+        inv_sqrt_2pi = x.dtype.type(1 / np.sqrt(2 * np.pi))
+        half = x.dtype.type(0.5)
+        return lambda: np.multiply(g, ndtr(x) + x * np.exp(-half * x * x) * inv_sqrt_2pi, out=out)
+    return None  # SciPy has no tanh GELU
+
+
+def _numpy(function, x, g, out, threads):
+    if function == "gelu_backward":
+        return None  # NumPy has no erf, so no exact derivative either
+    c = x.dtype.type(np.sqrt(2 / np.pi))
+    k, half, one = (x.dtype.type(v) for v in (0.044715, 0.5, 1))
+    return lambda: np.multiply(half * x, one + np.tanh(c * (x + k * x * x * x)), out=out)
+
+
+def _torch(function, x, g, out, threads):
+    import torch
+    tx, ty = torch.from_numpy(x), torch.from_numpy(out)
+    if function == "gelu_backward":
+        tg = torch.from_numpy(g)
+        backward = torch.ops.aten.gelu_backward.grad_input
+        return lambda: backward(tg, tx, approximate="none", grad_input=ty)
+    approximate = "tanh" if function == "gelu_tanh" else "none"
+    gelu = torch.nn.functional.gelu  # the binding takes out=, which its docs do not show
+    return lambda: gelu(tx, approximate=approximate, out=ty)
+
+
+def _onnxruntime(function, x, g, out, threads):
+    if function == "gelu_backward":
+        return None  # GeluGrad exists only in ORT's training build
+    import onnxruntime as ort
+    from onnx import helper
+    elem = helper.np_dtype_to_tensor_dtype(x.dtype)
+    node = helper.make_node("Gelu", ["x"], ["y"], approximate="tanh" if function == "gelu_tanh" else "none")
+    graph = helper.make_graph([node], "gelu", [helper.make_tensor_value_info("x", elem, [None])],
+                              [helper.make_tensor_value_info("y", elem, [None])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(model.SerializeToString(), options,
+                                       providers=["CPUExecutionProvider"])
+    except ort.capi.onnxruntime_pybind11_state.NotImplemented:
+        return None  # float64: ORT expands Gelu to Erf, whose CPU kernel is float32 only
+    binding = session.io_binding()
+    binding.bind_cpu_input("x", x)
+    binding.bind_output("y", "cpu", 0, x.dtype, x.shape, out.ctypes.data)
+    return lambda: session.run_with_iobinding(binding)
+
+
+def _jax(function, x, g, out, threads):
+    import jax
+    if x.dtype == np.float64:
+        # Without it JAX silently computes float64 inputs in float32.
+        jax.config.update("jax_enable_x64", True)
+    gelu = functools.partial(jax.nn.gelu, approximate=function == "gelu_tanh")
+    if function == "gelu_backward":
+        f = jax.jit(lambda g, x: jax.vjp(gelu, x)[1](g)[0])
+        args = [jax.device_put(g), jax.device_put(x)]
+    else:
+        f = jax.jit(gelu)
+        args = [jax.device_put(x)]
+    return lambda: f(*args).block_until_ready()
+
+
+def _floor(function, x, g, out, threads):
+    if function == "gelu_backward":
+        return lambda: np.multiply(g, x, out=out)
+    return lambda: np.copyto(out, x)
+
+
+BUILDERS = {"gelu_fast": _gelu_fast, "scipy": _scipy, "numpy": _numpy, "torch": _torch,
+            "onnxruntime": _onnxruntime, "jax": _jax, "floor": _floor}
+
+
+def available(implementation):
+    """Whether the module the implementation needs can be imported."""
+    module = REQUIRES.get(implementation)
+    if module is None:
+        return True
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def build(implementation, function, dtype, n, threads):
+    """A zero-argument callable running `implementation` of `function`, or
+    None where the implementation has no such function or dtype.
+
+    The callable has run once already (JAX compiles, ONNX Runtime plans), so
+    its first timed call is an ordinary one."""
+    x, g, out = inputs(function, np.dtype(dtype).name, n)
+    with use_threads(threads):
+        run = BUILDERS[implementation](function, x, g, out, threads)
+        if run is not None:
+            run()
+    return run
+
+
+@contextlib.contextmanager
+def use_threads(n):
+    """Run gelu_fast, and PyTorch if it is imported, on n threads; restore after.
+
+    gelu_fast returns to its default (OpenMP's, read at each call): it has no
+    getter for a count fixed earlier by set_num_threads."""
+    torch = sys.modules.get("torch")
+    torch_before = torch.get_num_threads() if torch else None
+    gf.set_num_threads(n)
+    if torch:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        gf.set_num_threads(0)
+        if torch:
+            torch.set_num_threads(torch_before)
+
+
+def median_time(f, repeats, number=1):
+    """Seconds per call of f(): the median over `repeats` samples, each timing
+    `number` back-to-back calls (so a microsecond call is not lost in the
+    timer's own overhead)."""
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(number):
+            f()
+        times.append((time.perf_counter() - t) / number)
+    return float(np.median(times))
+
+
+def interleaved_medians(contenders, rounds=15, repeats=3, sample_seconds=2e-4):
+    """Seconds per call of each contender, `contenders` mapping a key to
+    (callable, threads).
+
+    Each round runs every contender in turn (`repeats` samples, their median),
+    so a change in machine load hits all of them alike; the result is the
+    median over `rounds` rounds."""
+    number = {}
+    for key, (run, threads) in contenders.items():
+        with use_threads(threads):
+            number[key] = max(1, int(sample_seconds / max(median_time(run, 3), 1e-9)))
+    samples = {key: [] for key in contenders}
+    for _ in range(rounds):
+        for key, (run, threads) in contenders.items():
+            with use_threads(threads):
+                samples[key].append(median_time(run, repeats, number[key]))
+    return {key: float(np.median(s)) for key, s in samples.items()}
+
+
+def _cpuinfo():
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model", "flags") and key not in fields:
+                    fields[key] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def machine():
+    """What a benchmark ran on: CPU, cores, vector ISA, gelu_fast's build, peers' versions."""
+    cpu = _cpuinfo()
+    flags = set(cpu.get("flags", "").split())
+    versions = {}
+    for package in ("numpy", "scipy", "torch", "onnxruntime", "jax"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return {
+        "cpu": cpu.get("model name") or platform.processor() or platform.machine(),
+        "cpu_family_model": f"{cpu['cpu family']}/{cpu['model']}" if "cpu family" in cpu else None,
+        "isa": [f for f in ("avx2", "fma", "avx512f") if f in flags],
+        "cores_usable": all_threads(),
+        "cores_machine": os.cpu_count(),
+        "gelu_fast": gf.info(),
+        "versions": versions,
+    }
+
+
+def describe_machine(m):
+    """One line for the machine dict of machine()."""
+    family = f" (family/model {m['cpu_family_model']})" if m.get("cpu_family_model") else ""
+    isa = ", ".join(m["isa"]) or "no AVX2"
+    info = m["gelu_fast"]
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    return (f"{m['cpu']}{family}, {m['cores_usable']} usable cores of {m['cores_machine']}, {isa}; "
+            f"gelu_fast {info['version']} simd={info['simd']} openmp={info['openmp']}; {versions}")
