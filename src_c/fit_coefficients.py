@@ -5,7 +5,7 @@
 2. GF_MILLS_NUM/DEN: the normal tail, as below.
 3. GF_EXPM1_POLY (float64 kernels): (exp(r) - 1 - r)/r^2 ~ polynomial of degree
    GF_EXPM1_DEG on |r| <= ln(2)/2, Chebyshev interpolation in 50 digits.
-4. GF_TAIL_TABLE (float64 kernels): R(t) = exp(t^2/2) Q(t) on [0, 40] in
+4. GF_TAIL_TABLE (float64 kernels): R(t) = exp(t^2/2) Q(t) on [0, 55] in
    pieces centred on the multiples i/GF_TAIL_STEPS_PER_UNIT (so the index is
    t rounded to nearest, which vectorizes); on each, a degree GF_TAIL_DEG
    polynomial in s = t - centre (Chebyshev interpolation), its constant term
@@ -94,7 +94,7 @@ def chebyshev_monomials(f, a, b, degree):
 
 
 EXPM1_DEG = 10
-TAIL_DEG, TAIL_STEPS_PER_UNIT, TAIL_T_MAX = 10, 4, 40
+TAIL_DEG, TAIL_STEPS_PER_UNIT, TAIL_T_MAX = 10, 4, 55
 
 
 def fit_expm1():

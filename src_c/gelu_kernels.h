@@ -80,70 +80,126 @@ GF_INLINE double gelu_grad_f32(float xf)
     return fma(copysign(t, x), gauss * GF_INV_SQRT_2PI, phi_cdf);
 }
 
-/* float64, vectorized.  With t = |x| (at most 40), Q(t) = exp(-t^2/2) R(t):
- * exp from gf_gauss_f64 as 2^k (1 + r + q)(1 + rl), R from gf_tail_ratio_f64
- * as a double-double.  A = m R (m = t for x < 0, else 1) is a double-double,
- * and A (1 + r + q)(1 + rl) = a_hi + a_rest with a single rounding that
- * matters (a_rest, at most 0.41 of the result), so the error stays near
- * 0.5 ULP (final rounding) + 0.2 (a_rest) + 0.1 (R):
- *   x < 0:  x Phi(x) = -2^k (a_hi + a_rest); 2^k is applied as two powers of
- *           two, so only the last product rounds (into the subnormal range
- *           near x = -38.5).
- *   x >= 0: x Phi(x) = x (1 - Q), with 1 - Q as a double-double (Fast2Sum),
- *           so Q's error enters scaled by Q/(1-Q) <= 1.
- * Beyond 40 the answer is exact: x Phi(x) rounds to -0 below -40 (t is capped
- * there, which maps -inf and huge negatives to -0) and to x above; below
- * 2^-300, x/2.  Bound: <= 2 ULP against mpmath (measured:
- * 0.9, tests/test_accuracy.py). */
+/* ---- float64, vectorized -----------------------------------------------
+ * With t = |x|, Q(t) = exp(-t^2/2) R(t): the exponential from gf_gauss_f64 as
+ * 2^k (1 + r + q)(1 + rl), R from gf_tail_ratio_f64 as a double-double.  Each
+ * kernel forms its own double-double A from R (x Phi needs t R, the derivative
+ * R - t/sqrt(2 pi)), and A (1 + r + q)(1 + rl) = a_hi + a_rest, where a_rest,
+ * at most 0.41 of the sum, is the only rounding that matters.  Errors stay
+ * near 0.5 ULP (final rounding) + 0.2 (a_rest) + 0.1 (R).
+ *   x < 0:  the result is 2^k (a_hi + a_rest), scaled by powers of two so
+ *           that only the last product rounds (into the subnormal range).
+ *   x >= 0: the result involves 1 - 2^k (a_hi + a_rest), formed as a
+ *           double-double (Fast2Sum), so Q's error enters scaled by Q/(1-Q).
+ * t is capped (nan included, which keeps the table index valid) and floored
+ * at 2^-300 (keeping subnormals off the slow path) on the bits, as integers: a
+ * float select there becomes a branch in GCC and stops vectorization. */
 #define GF_F64_TINY 0x1p-300
-GF_INLINE double gelu_f64(double x)
+typedef struct { double kd, r, q, rl, ratio_hi, ratio_lo; } gf_tail_f64;
+
+GF_INLINE double gf_capped_abs_f64(double x, double cap)
 {
-    /* clamps on the bits, as integers: a nan maps to 40, which keeps the table
-     * index valid (a float select here becomes a branch in GCC), and tiny
-     * arguments stay off the slow subnormal path */
-    uint64_t abs_bits = gf_bits(x) & 0x7fffffffffffffffull;
-    uint64_t cap = gf_bits(40.0), floor_bits = gf_bits(GF_F64_TINY);
-    uint64_t capped = abs_bits < cap ? abs_bits : cap;
-    double t = gf_from_bits(capped > floor_bits ? capped : floor_bits);
-    double r, q, rl, ratio_lo;
-    double kd = gf_gauss_f64(t, &r, &q, &rl);
-    double ratio_hi = gf_tail_ratio_f64(t, &ratio_lo);
-    double m = x < 0.0 ? t : 1.0;
-    double a_hi = m * ratio_hi;
-    double a_lo = fma(m, ratio_hi, -a_hi) + m * ratio_lo;
-    double a_rl = a_hi * rl;
-    double small = fma(a_lo, r + q, a_lo) + fma(a_rl, r + q, a_rl);
-    double a_rest = fma(a_hi, r, fma(a_hi, q, small));
-    /* negative side: 2^k = 2^k1 2^k2, k1 = floor(k/2), both normal */
-    double k1 = floor(0.5 * kd), k2 = kd - k1;
-    double neg = -((a_hi + a_rest) * gf_pow2i(k1)) * gf_pow2i(k2);
-    /* positive side: Q = q_hi + q_lo (below 2^-1000 Q is irrelevant, and the
-     * cap keeps these products normal) */
+    uint64_t b = gf_bits(x) & 0x7fffffffffffffffull, c = gf_bits(cap), f = gf_bits(GF_F64_TINY);
+    b = b < c ? b : c;
+    return gf_from_bits(b > f ? b : f);
+}
+
+GF_INLINE gf_tail_f64 gf_tail_parts_f64(double t)
+{
+    gf_tail_f64 n;
+    n.kd = gf_gauss_f64(t, &n.r, &n.q, &n.rl);
+    n.ratio_hi = gf_tail_ratio_f64(t, &n.ratio_lo);
+    return n;
+}
+
+/* (a_hi + a_lo)(1 + r + q)(1 + rl) - a_hi */
+GF_INLINE double gf_gauss_times_rest(double a_hi, double a_lo, gf_tail_f64 n)
+{
+    double a_rl = a_hi * n.rl;
+    double small = fma(a_lo, n.r + n.q, a_lo) + fma(a_rl, n.r + n.q, a_rl);
+    return fma(a_hi, n.r, fma(a_hi, n.q, small));
+}
+
+/* g (a_hi + a_rest) 2^k for an integer-valued k in [-2200, 0].  2^k is
+ * applied as three normal powers of two, the first before g: a_hi 2^k1 is
+ * exact and small enough that a g near DBL_MAX does not overflow on the way
+ * to a result that is in range; one rounding (g times the sum) until the
+ * result leaves the normal range, then at most two more in the subnormal
+ * range.  An infinite g gives an infinity signed like the product, not
+ * inf - inf. */
+GF_INLINE double gf_scaled_product_f64(double g, double a_hi, double a_rest, double kd)
+{
+    double k1 = floor(kd * (1.0 / 3.0)), k2 = floor(0.5 * (kd - k1)), k3 = kd - k1 - k2;
+    double s1 = gf_pow2i(k1), b_hi = a_hi * s1, b_rest = a_rest * s1;
+    double gb = fabs(g) <= DBL_MAX ? fma(g, b_hi, g * b_rest) : g * (b_hi + b_rest);
+    return gb * gf_pow2i(k2) * gf_pow2i(k3);
+}
+
+/* g (hi + lo), the last step on the positive side, with the same care for an
+ * infinite g */
+GF_INLINE double gf_times_f64(double g, double hi, double lo)
+{
+    return fabs(g) <= DBL_MAX ? fma(g, hi, g * lo) : g * (hi + lo);
+}
+
+/* 1 - 2^k (a_hi + a_rest) as hi + *lo; |2^k a| <= 1/2.  Below 2^-1000 the
+ * product is irrelevant next to 1, and the cap keeps it normal. */
+GF_INLINE double gf_one_minus_f64(double a_hi, double a_rest, double kd, double *lo)
+{
     double scale = gf_pow2i(gf_max(-1000.0, kd));
     double q_hi = a_hi * scale, q_lo = a_rest * scale;
-    double phi_hi = 1.0 - q_hi;
-    double phi_lo = ((1.0 - phi_hi) - q_hi) - q_lo;
+    double hi = 1.0 - q_hi;
+    *lo = ((1.0 - hi) - q_hi) - q_lo;  /* Fast2Sum: exact */
+    return hi;
+}
+
+/* gelu, float64: x < 0: -2^k t R (1+e); x >= 0: x (1 - Q).  t capped at 40:
+ * x Phi(x) rounds to -0 below -40 (so -inf and huge negatives give -0) and to
+ * x above 40; below 2^-300 it is x/2 (a subnormal x/2 may round a tie the
+ * other way: within 1 ULP).  Bound: <= 2 ULP against mpmath (measured 0.83,
+ * bench/accuracy_report.py). */
+GF_INLINE double gelu_f64(double x)
+{
+    double t = gf_capped_abs_f64(x, 40.0);
+    gf_tail_f64 n = gf_tail_parts_f64(t);
+    double m = x < 0.0 ? t : 1.0;
+    double a_hi = m * n.ratio_hi;
+    double a_lo = fma(m, n.ratio_hi, -a_hi) + m * n.ratio_lo;
+    double a_rest = gf_gauss_times_rest(a_hi, a_lo, n);
+    double neg = gf_scaled_product_f64(-1.0, a_hi, a_rest, n.kd);
+    double phi_lo, phi_hi = gf_one_minus_f64(a_hi, a_rest, n.kd, &phi_lo);
     double pos = fma(x, phi_hi, x * phi_lo);
     double result = x < 0.0 ? neg : pos;
-    /* |x| < 2^-300: x Phi(x) = x/2 (1 + 0.8 x), x/2 within half an ULP (a
-     * subnormal x/2 may round a tie the other way: within 1 ULP); 0 keeps its
-     * sign */
-    result = abs_bits < floor_bits ? 0.5 * x : result;
+    result = fabs(x) < GF_F64_TINY ? 0.5 * x : result;  /* 0 keeps its sign */
     return x > 40.0 ? x : result;
 }
 
-/* Bound: <= 2 ULP of Phi + |x phi| against mpmath. */
-GF_INLINE long double gelu_grad_f64_ld(double x)
+/* g * gelu'(x), float64.  gelu'(x) = Phi(x) + x phi(x) = E D for x < 0 and
+ * 1 - E D for x >= 0, with E = exp(-t^2/2), D = R(t) - t/sqrt(2 pi) (a
+ * double-double: D crosses zero at t = 0.7518, where the bound, relative to
+ * Phi + |x phi|, allows it).  g multiplies before the scaling by 2^k, so a
+ * grad_out near DBL_MAX brings derivatives of 1e-630 back into range exactly:
+ * t is capped at 55 (|gelu'(-55)| DBL_MAX < 1e-340; and -inf gives g * -0).
+ * Bound: <= 2 ULP of |g| (Phi + |x phi|) against mpmath. */
+#define GF_INV_SQRT_2PI_LO -0x1.cbc0d30ebfd15p-56  /* 1/sqrt(2 pi) - GF_INV_SQRT_2PI */
+GF_INLINE double gelu_backward_f64(double g, double x)
 {
-    /* |f'| < 1e-650 below -55: zero even after the backward kernel's
-     * multiplication by up to DBL_MAX; f' rounds to 1 above 40 */
-    if (x > 40.0) return 1.0L;
-    if (x < -55.0) return -0.0L;
-    long double xl = x;
-    long double phi_cdf = 0.5L * erfcl(-xl * GF_INV_SQRT2_L);
-    return phi_cdf + xl * (expl(-0.5L * xl * xl) * GF_INV_SQRT_2PI_L);
+    double t = gf_capped_abs_f64(x, 55.0);
+    gf_tail_f64 n = gf_tail_parts_f64(t);
+    double tc_hi = t * GF_INV_SQRT_2PI;
+    double tc_lo = fma(t, GF_INV_SQRT_2PI, -tc_hi) + t * GF_INV_SQRT_2PI_LO;
+    /* D = ratio - t c, TwoSum on the leading parts */
+    double d_hi = n.ratio_hi - tc_hi, v = d_hi - n.ratio_hi;
+    double d_lo = ((n.ratio_hi - (d_hi - v)) + (-tc_hi - v)) + (n.ratio_lo - tc_lo);
+    double a_rest = gf_gauss_times_rest(d_hi, d_lo, n);
+    double neg = gf_scaled_product_f64(g, d_hi, a_rest, n.kd);
+    double phi_lo, phi_hi = gf_one_minus_f64(d_hi, a_rest, n.kd, &phi_lo);
+    double pos = gf_times_f64(g, phi_hi, phi_lo);
+    double result = x < 0.0 ? neg : pos;
+    return x > 55.0 ? g : result;
 }
-GF_INLINE double gelu_grad_f64(double x) { return (double)gelu_grad_f64_ld(x); }
+
+GF_INLINE double gelu_grad_f64(double x) { return gelu_backward_f64(1.0, x); }
 
 /* ------------------------------------------------------------------------
  * gelu_tanh(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
@@ -283,7 +339,6 @@ GF_INLINE double gelu_sigmoid_grad_f64(double x) { return (double)gelu_sigmoid_g
 GF_BACKWARD_F32(gelu)
 GF_BACKWARD_F32(gelu_tanh)
 GF_BACKWARD_F32(gelu_sigmoid)
-GF_BACKWARD_F64(gelu)
 GF_BACKWARD_F64(gelu_tanh)
 GF_BACKWARD_F64(gelu_sigmoid)
 

@@ -279,7 +279,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
 
 /* Costs relative to the float32 kernel (for the thread split): float16 adds
  * its conversions; the float64 exact GELU is vectorized double-double work
- * (~4x); the other float64 kernels run libm's long double functions (~30x). */
+ * and its derivative (~4x); the other float64 kernels run libm's long double functions (~30x). */
 #define GF_ALL_DTYPES(GEN, NAME, F64_WEIGHT) \
     GEN(NAME, f16, f32, 4)                   \
     GEN(NAME, f32, f32, 1)                   \
@@ -288,9 +288,9 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
 GF_ALL_DTYPES(GF_UNARY, gelu, 4)
 GF_ALL_DTYPES(GF_UNARY, gelu_tanh, 32)
 GF_ALL_DTYPES(GF_UNARY, gelu_sigmoid, 32)
-GF_ALL_DTYPES(GF_UNARY, gelu_grad, 32)
+GF_ALL_DTYPES(GF_UNARY, gelu_grad, 4)
 GF_ALL_DTYPES(GF_UNARY, gelu_tanh_grad, 32)
 GF_ALL_DTYPES(GF_UNARY, gelu_sigmoid_grad, 32)
-GF_ALL_DTYPES(GF_BINARY, gelu_backward, 32)
+GF_ALL_DTYPES(GF_BINARY, gelu_backward, 4)
 GF_ALL_DTYPES(GF_BINARY, gelu_tanh_backward, 32)
 GF_ALL_DTYPES(GF_BINARY, gelu_sigmoid_backward, 32)

@@ -118,9 +118,9 @@ GF_INLINE double gf_pow2i(double kd)
     return gf_from_bits((gf_bits(kd + 0x1.8p52) + 1023) << 52);
 }
 
-/* exp(-t^2/2) = 2^k (1 + r + q) (1 + rl) for t in [0, 40], an unevaluated
+/* exp(-t^2/2) = 2^k (1 + r + q) (1 + rl) for t in [0, 55], an unevaluated
  * sum so that callers multiply it into their own double-doubles without
- * rounding 1 + e first.  Returns k (an integer-valued double in [-1155, 0]);
+ * rounding 1 + e first.  Returns k (an integer-valued double in [-2183, 0]);
  * |r| <= ln(2)/2, q = r^2 P(r) <= 0.07, |rl| < 1e-12.
  * -t^2/2 = yh + yl exactly (fma split); k = round(yh / ln 2);
  * r = yh - k ln2_hi is exact under fma (|r| < 0.35 needs 52 bits, and yh and
@@ -145,13 +145,13 @@ GF_INLINE double gf_gauss_f64(double t, double *r, double *q, double *rl)
     return kd;
 }
 
-/* R(t) = exp(t^2/2) Q(t) for t in [0, 40] as hi + lo, relative error below
+/* R(t) = exp(t^2/2) Q(t) for t in [0, 55] as hi + lo, relative error below
  * 1.2e-17 plus rounding: a degree-10 polynomial per quarter unit of t, centred
  * on the nearest multiple of 1/4 (GF_TAIL_TABLE, fitted by
  * src_c/fit_coefficients.py), its constant term a double-double.  The index
  * is t*4 rounded by the 2^52 shifter, read from the bits as a 64-bit integer
  * (GCC 12 vectorizes a gather with 64-bit indices, not with int ones).
- * Indexes a table: callers keep t in [0, 40], nan excluded. */
+ * Indexes a table: callers keep t in [0, 55], nan excluded. */
 GF_INLINE double gf_tail_ratio_f64(double t, double *lo)
 {
     static const double tab[GF_TAIL_ROWS * (GF_TAIL_DEG + 2)] = {GF_TAIL_TABLE};
