@@ -118,20 +118,18 @@ GF_INLINE double gf_pow2i(double kd)
     return gf_from_bits((gf_bits(kd + 0x1.8p52) + 1023) << 52);
 }
 
-/* exp(-t^2/2) = 2^k (1 + r + q) (1 + rl) for t in [0, 55], an unevaluated
- * sum so that callers multiply it into their own double-doubles without
- * rounding 1 + e first.  Returns k (an integer-valued double in [-2183, 0]);
- * |r| <= ln(2)/2, q = r^2 P(r) <= 0.07, |rl| < 1e-12.
- * -t^2/2 = yh + yl exactly (fma split); k = round(yh / ln 2);
- * r = yh - k ln2_hi is exact under fma (|r| < 0.35 needs 52 bits, and yh and
- * k ln2_hi agree in the rest); rl = yl - k ln2_lo.  Relative error of
- * r + q against e^r - 1 below 1e-18 before q's rounding. */
+/* exp(yh + yl) = 2^k (1 + r + q) (1 + rl) for yh in [-1600, 0] and |yl| <
+ * 1e-12, an unevaluated sum so that callers multiply it into their own
+ * double-doubles without rounding 1 + e first.  Returns k (an integer-valued
+ * double in [-2309, 0]); |r| <= ln(2)/2, q = r^2 P(r) <= 0.07, |rl| < 1e-12.
+ * k = round(yh / ln 2); r = yh - k ln2_hi is exact under fma (|r| < 0.35
+ * needs 52 bits, and yh and k ln2_hi agree in the rest); rl = yl - k ln2_lo.
+ * Relative error of r + q against e^r - 1 below 1e-18 before q's rounding. */
 #define GF_LN2_HI 0x1.62e42fefa39efp-1
 #define GF_LN2_LO 0x1.abc9e3b39803fp-56
-GF_INLINE double gf_gauss_f64(double t, double *r, double *q, double *rl)
+GF_INLINE double gf_exp_dd(double yh, double yl, double *r, double *q, double *rl)
 {
     static const double c[] = {GF_EXPM1_POLY};
-    double h = t * t, yh = -0.5 * h, yl = -0.5 * fma(t, t, -h);
     double kd = (yh * GF_LOG2E + 0x1.8p52) - 0x1.8p52;
     double rr = fma(kd, -GF_LN2_HI, yh);
     /* P(r), degree 10, Estrin */
@@ -143,6 +141,14 @@ GF_INLINE double gf_gauss_f64(double t, double *r, double *q, double *rl)
     *q = r2 * p;
     *rl = fma(kd, -GF_LN2_LO, yl);
     return kd;
+}
+
+/* exp(-t^2/2) for t in [0, 55], as gf_exp_dd: -t^2/2 = yh + yl exactly
+ * (the fma split of t^2). */
+GF_INLINE double gf_gauss_f64(double t, double *r, double *q, double *rl)
+{
+    double h = t * t;
+    return gf_exp_dd(-0.5 * h, -0.5 * fma(t, t, -h), r, q, rl);
 }
 
 /* R(t) = exp(t^2/2) Q(t) for t in [0, 55] as hi + lo, relative error below
