@@ -30,7 +30,6 @@ cdef extern from "gelu_fast.h":
     int gf_get_num_threads() nogil
     int gf_openmp_enabled() nogil
     const char *gf_simd_level() nogil
-    int gf_long_double_digits() nogil
     void gf_round_to_half(const double *inp, unsigned short *out, Py_ssize_t n) nogil
     void gf_widen_half(const unsigned short *inp, double *out, Py_ssize_t n) nogil
     Py_ssize_t gf_parallel_threshold
@@ -117,6 +116,5 @@ def build_info():
     return {
         "openmp": bool(gf_openmp_enabled()),
         "simd": gf_simd_level().decode(),
-        "long_double_digits": gf_long_double_digits(),
         "parallel_threshold": gf_parallel_threshold,
     }

@@ -52,7 +52,6 @@ const char *gf_simd_level(void)
 #endif
 }
 
-int gf_long_double_digits(void) { return LDBL_MANT_DIG; }
 
 /* The float16 conversions on their own, for tests/test_half.py. */
 void gf_round_to_half(const double *in, uint16_t *out, ptrdiff_t n)
