@@ -160,6 +160,9 @@ GF_INLINE double gf_ldexp_f64(double y, double kd)
 GF_INLINE double gf_scaled_product_f64(double g, double a_hi, double a_rest, double kd)
 {
     double k1 = floor(kd * (1.0 / 3.0));
+    /* an a_rest below 2^-60 a_hi changes nothing, and scaled it could
+     * underflow (in lanes whose result is discarded, typically) */
+    a_rest = fabs(a_rest) < 0x1p-60 * fabs(a_hi) ? 0.0 : a_rest;
     double s1 = gf_pow2i(k1), b_hi = a_hi * s1, b_rest = a_rest * s1;
     double gb = fabs(g) <= DBL_MAX ? fma(g, b_hi, g * b_rest) : g * (b_hi + b_rest);
     return gf_ldexp_f64(gb, kd - k1);
