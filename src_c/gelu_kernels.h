@@ -71,7 +71,10 @@ GF_INLINE double gelu_grad_f32(float xf)
     double one_minus_q = 1.0 - q;
     double phi_cdf = x < 0.0 ? q : one_minus_q;
     /* x phi(x) with x replaced by the clamped t carrying x's sign */
-    return fma(copysign(t, x), gauss * GF_INV_SQRT_2PI, phi_cdf);
+    double r = fma(copysign(t, x), gauss * GF_INV_SQRT_2PI, phi_cdf);
+    /* f'(0) = 1/2 exactly, not the fits' 1/2 + 1e-11: grad_out * f'(0) can be
+     * a tie in float16, which must round to even */
+    return x == 0.0 ? 0.5 : r;
 }
 
 /* ---- float64, vectorized -----------------------------------------------
@@ -374,7 +377,8 @@ GF_INLINE double gelu_tanh_grad_f32(float xf)
     double e = gf_exp2(-w_log2e);
     double s = 1.0 / (1.0 + e);
     double dw = 2.0 * GF_TANH_K * fma(3.0 * GF_TANH_A, x2, 1.0);
-    return fma(xc * (s * (e * s)), dw, s);
+    double r = fma(xc * (s * (e * s)), dw, s);
+    return x == 0.0 ? 0.5 : r;  /* exactly (see gelu_grad_f32) */
 }
 
 /* float64: x sigma(w) with w as a double-double (gf_logistic_f64 below):
@@ -453,7 +457,8 @@ GF_INLINE double gelu_sigmoid_grad_f32(float xf)
     double xc = gf_clamp(x, -120.0, 120.0);
     double e = gf_exp2(xc * -(GF_SIGMOID_A * GF_LOG2E));
     double s = 1.0 / (1.0 + e);
-    return fma(GF_SIGMOID_A * xc, s * (e * s), s);
+    double r = fma(GF_SIGMOID_A * xc, s * (e * s), s);
+    return x == 0.0 ? 0.5 : r;  /* exactly (see gelu_grad_f32) */
 }
 
 /* float64: x sigma(w), w = 1.702 x as a double-double (1.702 split in two
