@@ -19,7 +19,9 @@ cc="${CC:-gcc}"
 runtime="$($cc -print-file-name=libasan.so) $($cc -print-file-name=libubsan.so)"
 # detect_leaks=0: CPython itself "leaks" interned objects at exit.
 # The multi-process Dask test is skipped: its workers would need the preload too.
+# The resident-memory test is skipped: ASan's quarantine keeps freed memory
+# resident by design (8 MB over its 100 000 calls), so RSS says nothing here.
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 LD_PRELOAD="$runtime" \
     python -c "import gelu_fast._ufuncs as u, sys; assert u.__file__.startswith('$work'), u.__file__"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 LD_PRELOAD="$runtime" \
-    python -m pytest -q -p no:cacheprovider tests -k "not distributed"
+    python -m pytest -q -p no:cacheprovider tests -k "not distributed and not memory_flat"
