@@ -185,8 +185,8 @@ GF_INLINE double gf_one_minus_f64(double a_hi, double a_rest, double kd, double 
 {
     double scale = gf_pow2i(gf_max(-900.0, kd));
     double q_hi = a_hi * scale, q_lo = a_rest * scale;
-    double hi = 1.0 - q_hi;
-    *lo = ((1.0 - hi) - q_hi) - q_lo;  /* Fast2Sum: exact */
+    double hi = gf_fast_two_sum(1.0, -q_hi, lo);
+    *lo -= q_lo;
     return hi;
 }
 
@@ -239,9 +239,9 @@ GF_INLINE double gelu_backward_f64(double g, double x)
     gf_tail_f64 n = gf_tail_parts_f64(t);
     double tc_hi = t * GF_INV_SQRT_2PI;
     double tc_lo = fma(t, GF_INV_SQRT_2PI, -tc_hi) + t * GF_INV_SQRT_2PI_LO;
-    /* D = ratio - t c, TwoSum on the leading parts */
-    double d_hi = n.ratio_hi - tc_hi, v = d_hi - n.ratio_hi;
-    double d_lo = ((n.ratio_hi - (d_hi - v)) + (-tc_hi - v)) + (n.ratio_lo - tc_lo);
+    /* D = ratio - t c: TwoSum on the leading parts */
+    double d_lo, d_hi = gf_two_sum(n.ratio_hi, -tc_hi, &d_lo);
+    d_lo += n.ratio_lo - tc_lo;
     double a_rest = gf_gauss_times_rest(d_hi, d_lo, n);
     double neg = gf_scaled_product_f64(g, d_hi, a_rest, n.kd);
     double phi_lo, phi_hi = gf_one_minus_f64(d_hi, a_rest, n.kd, &phi_lo);
@@ -270,22 +270,6 @@ GF_INLINE double gf_capped_signed_f64(double x, double cap)
 }
 
 typedef struct { double kd, u_hi, u_lo, f_hi, f_lo, den_hi, den_lo; } gf_logistic_f64;
-
-/* hi + lo = a + b exactly, for |a| >= |b| (Fast2Sum) */
-GF_INLINE double gf_fast_two_sum(double a, double b, double *lo)
-{
-    double hi = a + b;
-    *lo = (a - hi) + b;
-    return hi;
-}
-
-/* hi + lo = a + b exactly, any magnitudes (TwoSum) */
-GF_INLINE double gf_two_sum(double a, double b, double *lo)
-{
-    double hi = a + b, v = hi - a;
-    *lo = (a - (hi - v)) + (b - v);
-    return hi;
-}
 
 GF_INLINE gf_logistic_f64 gf_logistic_parts_f64(double x, double w, double w_lo)
 {

@@ -111,6 +111,22 @@ GF_INLINE double gf_normal_tail(double t, double gauss)
  * (a double-double), and the last sums (error-free transformations).  The rest
  * is plain double with fma. */
 
+/* hi + lo = a + b exactly, for |a| >= |b| (Fast2Sum) */
+GF_INLINE double gf_fast_two_sum(double a, double b, double *lo)
+{
+    double hi = a + b;
+    *lo = (a - hi) + b;
+    return hi;
+}
+
+/* hi + lo = a + b exactly, any magnitudes (TwoSum) */
+GF_INLINE double gf_two_sum(double a, double b, double *lo)
+{
+    double hi = a + b, v = hi - a;
+    *lo = (a - (hi - v)) + (b - v);
+    return hi;
+}
+
 /* 2^k for an integer-valued double k in [-1022, 1023], built in the exponent
  * field (kd + 1.5*2^52 holds k in its low mantissa bits). */
 GF_INLINE double gf_pow2i(double kd)
@@ -171,9 +187,7 @@ GF_INLINE double gf_tail_ratio_f64(double t, double *lo)
     double p = fma(s8, fma(s, c(11), c(10)),
                    fma(s4, fma(s2, fma(s, c(9), c(8)), fma(s, c(7), c(6))),
                        fma(s2, fma(s, c(5), c(4)), fma(s, c(3), c(2)))));
-    double tail = fma(s, p, c(1));
-    double hi = c(0) + tail;
-    *lo = tail - (hi - c(0));  /* exact: |c0| > |tail| */
+    double hi = gf_fast_two_sum(c(0), fma(s, p, c(1)), lo);  /* |c0| > the rest */
 #undef c
     return hi;
 }
