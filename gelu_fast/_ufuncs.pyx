@@ -30,6 +30,7 @@ cdef extern from "gelu_fast.h":
     int gf_get_num_threads() nogil
     int gf_openmp_enabled() nogil
     const char *gf_simd_level() nogil
+    int gf_set_fast_path(int on) nogil
     void gf_round_to_half(const double *inp, unsigned short *out, Py_ssize_t n) nogil
     void gf_widen_half(const unsigned short *inp, double *out, Py_ssize_t n) nogil
     Py_ssize_t gf_parallel_threshold
@@ -76,6 +77,8 @@ cdef object _make_ufunc(str name, int row, int nin):
                                    name_b, doc_b, 0)
 
 
+_fast_path = bool(gf_set_fast_path(1))
+
 UFUNCS = {name: _make_ufunc(name, row, nin) for name, row, nin in _TABLE}
 
 
@@ -112,9 +115,19 @@ def _widen_half(const unsigned short[::1] bits):
     return out
 
 
+def _set_fast_path(bint on):
+    """Turn the AVX-512 float32 fast path on or off (for the tests, which check
+    both paths); returns whether it is on.  Not thread-safe: call it only while
+    no ufunc is running."""
+    global _fast_path
+    _fast_path = bool(gf_set_fast_path(on))
+    return _fast_path
+
+
 def build_info():
     return {
         "openmp": bool(gf_openmp_enabled()),
         "simd": gf_simd_level().decode(),
+        "fast_path": "avx512 pieces (float32)" if _fast_path else None,
         "parallel_threshold": gf_parallel_threshold,
     }

@@ -32,6 +32,26 @@
 #define GF_CLONES
 #endif
 
+#if defined(GF_DISPATCHED)
+#include "gf_pieces_avx512.h"
+#define GF_HAVE_PIECES 1
+int gf_pieces_enabled = 0;
+#endif
+
+/* Turns the AVX-512 float32 fast path on (where the CPU has AVX-512F) or off;
+ * returns whether it is on.  The module turns it on at import. */
+int gf_set_fast_path(int on)
+{
+#if defined(GF_HAVE_PIECES)
+    __builtin_cpu_init();
+    gf_pieces_enabled = on && __builtin_cpu_supports("avx512f");
+    return gf_pieces_enabled;
+#else
+    (void)on;
+    return 0;
+#endif
+}
+
 const char *gf_simd_level(void)
 {
 #if defined(GF_DISPATCHED)
@@ -168,6 +188,53 @@ typedef double gf_f64;
 
 /* ---- loop generators -------------------------------------------------- */
 
+/* The float32 loops' AVX-512 fast path (gf_pieces_avx512.h): the factor table
+ * of each function, and whether the factor multiplies x.  Defined for f32
+ * only; float16 and float64 keep the general kernels. */
+#define GF_TIMES_X_gelu 1
+#define GF_TIMES_X_gelu_tanh 1
+#define GF_TIMES_X_gelu_sigmoid 1
+#define GF_TIMES_X_gelu_grad 0
+#define GF_TIMES_X_gelu_tanh_grad 0
+#define GF_TIMES_X_gelu_sigmoid_grad 0
+#define GF_GRAD_OF_gelu_backward gelu_grad
+#define GF_GRAD_OF_gelu_tanh_backward gelu_tanh_grad
+#define GF_GRAD_OF_gelu_sigmoid_backward gelu_sigmoid_grad
+#define GF_CAT(a, b) GF_CAT_(a, b)
+#define GF_CAT_(a, b) a##b
+#define GF_PIECES_UNARY_f16(NAME)
+#define GF_PIECES_UNARY_f64(NAME)
+#define GF_PIECES_BINARY_f16(NAME)
+#define GF_PIECES_BINARY_f64(NAME)
+#define GF_USE_PIECES_UNARY_f16(NAME, in, out, n)
+#define GF_USE_PIECES_UNARY_f64(NAME, in, out, n)
+#define GF_USE_PIECES_BINARY_f16(NAME, a, a_step, b, out, n)
+#define GF_USE_PIECES_BINARY_f64(NAME, a, a_step, b, out, n)
+#if defined(GF_HAVE_PIECES)
+#define GF_PIECES_UNARY_f32(NAME)                                                            \
+    GF_AVX512 static void NAME##_f32_pieces(const float *in, float *out, ptrdiff_t n)        \
+    {                                                                                        \
+        static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
+        gf_pieces_unary_f32(in, out, n, table, GF_TIMES_X_##NAME, NAME##_f32_contig);        \
+    }
+#define GF_PIECES_BINARY_f32(NAME)                                                           \
+    GF_AVX512 static void NAME##_f32_pieces(const float *g, ptrdiff_t g_step, const float *x, \
+                                            float *out, ptrdiff_t n)                         \
+    {                                                                                        \
+        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
+        gf_pieces_backward_f32(g, g_step, x, out, n, table, NAME##_f32_contig);              \
+    }
+#define GF_USE_PIECES_UNARY_f32(NAME, in, out, n) \
+    if (gf_pieces_enabled) { NAME##_f32_pieces(in, out, n); return; }
+#define GF_USE_PIECES_BINARY_f32(NAME, a, a_step, b, out, n) \
+    if (gf_pieces_enabled) { NAME##_f32_pieces(a, a_step, b, out, n); return; }
+#else
+#define GF_PIECES_UNARY_f32(NAME)
+#define GF_PIECES_BINARY_f32(NAME)
+#define GF_USE_PIECES_UNARY_f32(NAME, in, out, n)
+#define GF_USE_PIECES_BINARY_f32(NAME, a, a_step, b, out, n)
+#endif
+
 /* Strided data goes through the contiguous (vectorized) loop in blocks of this
  * many elements, copied in and out: the same code computes every layout. */
 #define GF_BLOCK 256
@@ -204,14 +271,21 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
     {                                                                                        \
         for (ptrdiff_t i = 0; i < n; i++) io[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, io[i])); \
     }                                                                                        \
+    GF_PIECES_UNARY_##SFX(NAME)                                                              \
+    /* contiguous, in place or not */                                                        \
+    static void NAME##_##SFX##_dense(const gf_##SFX *in, gf_##SFX *out, ptrdiff_t n)         \
+    {                                                                                        \
+        GF_USE_PIECES_UNARY_##SFX(NAME, in, out, n)                                          \
+        if (in == out) NAME##_##SFX##_inplace(out, n);                                       \
+        else NAME##_##SFX##_contig(in, out, n);                                              \
+    }                                                                                        \
     static void NAME##_##SFX##_run(char **args, const ptrdiff_t *steps, ptrdiff_t n)         \
     {                                                                                        \
         const char *in = args[0];                                                            \
         char *out = args[1];                                                                 \
         const ptrdiff_t is = steps[0], os = steps[1], size = sizeof(gf_##SFX);               \
         if (is == size && os == size) {                                                      \
-            if (in == out) NAME##_##SFX##_inplace((gf_##SFX *)out, n);                       \
-            else NAME##_##SFX##_contig((const gf_##SFX *)in, (gf_##SFX *)out, n);            \
+            NAME##_##SFX##_dense((const gf_##SFX *)in, (gf_##SFX *)out, n);                  \
             return;                                                                          \
         }                                                                                    \
         /* strided: gathered into blocks for the vectorized loop, then scattered */          \
@@ -219,7 +293,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
         for (ptrdiff_t i = 0; i < n; i += GF_BLOCK) {                                        \
             ptrdiff_t m = n - i < GF_BLOCK ? n - i : GF_BLOCK;                               \
             for (ptrdiff_t k = 0; k < m; k++) memcpy(&xb[k], in + (i + k) * is, size);       \
-            NAME##_##SFX##_contig(xb, yb, m);                                                \
+            NAME##_##SFX##_dense(xb, yb, m);                                                 \
             for (ptrdiff_t k = 0; k < m; k++) memcpy(out + (i + k) * os, &yb[k], size);      \
         }                                                                                    \
     }                                                                                        \
@@ -249,18 +323,26 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
             out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(b[i]),                \
                 NAME##_##PREC(GF_LOAD_##SFX(a), GF_LOAD_##SFX(b[i]))));                      \
     }                                                                                        \
+    GF_PIECES_BINARY_##SFX(NAME)                                                             \
+    static void NAME##_##SFX##_dense(const gf_##SFX *a, const gf_##SFX *b, gf_##SFX *out,    \
+                                     ptrdiff_t n)                                            \
+    {                                                                                        \
+        GF_USE_PIECES_BINARY_##SFX(NAME, a, 1, b, out, n)                                    \
+        NAME##_##SFX##_contig(a, b, out, n);                                                 \
+    }                                                                                        \
     static void NAME##_##SFX##_run(char **args, const ptrdiff_t *steps, ptrdiff_t n)         \
     {                                                                                        \
         const char *a = args[0], *b = args[1];                                               \
         char *out = args[2];                                                                 \
         const ptrdiff_t as = steps[0], bs = steps[1], os = steps[2], size = sizeof(gf_##SFX);\
         if (as == size && bs == size && os == size) {                                        \
-            NAME##_##SFX##_contig((const gf_##SFX *)a, (const gf_##SFX *)b, (gf_##SFX *)out, n); \
+            NAME##_##SFX##_dense((const gf_##SFX *)a, (const gf_##SFX *)b, (gf_##SFX *)out, n); \
             return;                                                                          \
         }                                                                                    \
         if (as == 0 && bs == size && os == size) {                                           \
             gf_##SFX va;                                                                     \
             memcpy(&va, a, sizeof va);                                                       \
+            GF_USE_PIECES_BINARY_##SFX(NAME, &va, 0, (const gf_##SFX *)b, (gf_##SFX *)out, n) \
             NAME##_##SFX##_scalar_a(va, (const gf_##SFX *)b, (gf_##SFX *)out, n);            \
             return;                                                                          \
         }                                                                                    \
@@ -271,7 +353,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
                 memcpy(&ab[k], a + (i + k) * as, size);                                      \
                 memcpy(&bb[k], b + (i + k) * bs, size);                                      \
             }                                                                                \
-            NAME##_##SFX##_contig(ab, bb, yb, m);                                            \
+            NAME##_##SFX##_dense(ab, bb, yb, m);                                             \
             for (ptrdiff_t k = 0; k < m; k++) memcpy(out + (i + k) * os, &yb[k], size);      \
         }                                                                                    \
     }                                                                                        \

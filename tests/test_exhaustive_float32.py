@@ -3,7 +3,9 @@
 Marked slow (minutes): the default `pytest` run skips it, `.ci/run` runs it
 with `pytest -m slow`.  The inputs are enumerated as bit patterns in chunks of
 2**20, split across one process per core; non-finite inputs are covered by
-test_accuracy's special-value tests.
+test_accuracy's special-value tests.  Where the AVX-512 fast path runs, the
+general kernels are swept again with it turned off, over the inputs the fast
+path would otherwise take from them.
 """
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -12,15 +14,24 @@ import numpy as np
 import pytest
 
 CHUNK = 1 << 20  # keeps temporaries small enough to be reused, not re-mapped
+# the fast path's range [-4.25, 3.75) as bit patterns (src_c/gf_pieces_avx512.h)
+FAST_RANGE = ((0, 0x40700000), (0x80000000, 0xC0880001))
 
 
-def _max_ulp_over_range(name, first_chunk, stride):
+def _in_fast_range(start):
+    return any(lo < start + CHUNK and start < hi for lo, hi in FAST_RANGE)
+
+
+def _max_ulp_over_range(name, first_chunk, stride, fast_path):
     import gelu_fast as gf
-    from gelu_fast import _reference as ref
+    from gelu_fast import _reference as ref, _ufuncs
     gf.set_num_threads(1)
+    _ufuncs._set_fast_path(fast_path)
     f = getattr(gf, name)
     worst, worst_x = 0.0, None
     for start in range(first_chunk * CHUNK, 1 << 32, stride * CHUNK):
+        if not fast_path and not _in_fast_range(start):
+            continue
         x = np.arange(start, start + CHUNK, dtype=np.uint64).astype(np.uint32).view(np.float32)
         x = x[np.isfinite(x)]
         if x.size == 0:  # a chunk of nan patterns
@@ -37,20 +48,33 @@ def _max_ulp_over_range(name, first_chunk, stride):
     return worst, worst_x
 
 
-def max_ulp_over_all_float32(name):
+def max_ulp_over_all_float32(name, fast_path=True):
     workers = max(1, min(os.cpu_count() or 1, 8))
     with ProcessPoolExecutor(workers) as pool:
-        parts = list(pool.map(_max_ulp_over_range, [name] * workers, range(workers), [workers] * workers))
+        parts = list(pool.map(_max_ulp_over_range, [name] * workers, range(workers), [workers] * workers,
+                              [fast_path] * workers))
     return max(parts, key=lambda p: p[0])
 
 
+def _fast_path_available():
+    from gelu_fast import _ufuncs
+    on = _ufuncs._fast_path
+    available = _ufuncs._set_fast_path(True)
+    _ufuncs._set_fast_path(on)
+    return available
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("fast_path", [True, False], ids=["as-built", "general-kernels"])
 @pytest.mark.parametrize("name,bound", [
     ("gelu", 1.0), ("gelu_grad", 2.0),
     ("gelu_tanh", 2.0), ("gelu_tanh_grad", 2.0),
     ("gelu_sigmoid", 2.0), ("gelu_sigmoid_grad", 2.0),
 ])
-def test_every_float32_input(name, bound):
-    worst, worst_x = max_ulp_over_all_float32(name)
-    print(f"\n{name}: max {worst:.4f} ULP over all finite float32 inputs (at x={worst_x!r})")
+def test_every_float32_input(name, bound, fast_path):
+    if not fast_path and not _fast_path_available():
+        pytest.skip("no AVX-512 fast path on this machine: the as-built sweep covers the general kernels")
+    worst, worst_x = max_ulp_over_all_float32(name, fast_path)
+    what = "all finite float32 inputs" if fast_path else "the fast path's range, general kernels"
+    print(f"\n{name}: max {worst:.4f} ULP over {what} (at x={worst_x!r})")
     assert worst <= bound, (worst, worst_x)

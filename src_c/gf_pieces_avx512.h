@@ -1,0 +1,197 @@
+/* The AVX-512 fast path of the float32 kernels.
+ *
+ * Formula: every float32 kernel is a factor F(x) (src_c/fit_pieces.py lists
+ * them) times x (forward), times 1 (derivative) or times grad_out (backward).
+ *
+ * Algorithm: on [-4.25, 3.75), where standard-normal data almost always lies,
+ * F is a degree-8 polynomial in t = x - k/2 on the piece k = round(2x),
+ * k = -8..7, evaluated in double by Horner with fma.  The coefficients of one
+ * degree for all 16 pieces fill two registers; vpermt2pd picks each lane's
+ * coefficient by k (the low bits of 2x + 1.5*2^52), so there are no gathers
+ * and no table loads inside the loop.  The product with x or grad_out is in
+ * double too, and the one rounding that matters is the conversion to float.
+ *
+ * Error bound: the fits are within 2^-29.4 of F relative to
+ * |first term| + |second term| (the scale of every kernel's bound; for the
+ * forward factors, F itself), and double Horner adds ~2^-50, so a result is
+ * within 0.5 + 2^24 * 2^-29.4 < 0.53 ULP of that scale.  The
+ * bounds of gelu_kernels.h (1 ULP forward, 2 ULP of the scale for the
+ * derivatives) hold; tests/test_exhaustive_float32.py checks every input.
+ *
+ * Everything else takes the general kernels of gelu_kernels.h, chosen per
+ * element (by the element's own value, not its neighbours'), so a result does
+ * not depend on layout, alignment or thread split: lanes outside the range,
+ * nan and inf, and, for backward, lanes whose grad_out is inf or nan.  Within
+ * the range the fast path and the general kernels may round differently, so
+ * float32 results on an AVX-512 machine may differ from an AVX2 machine's by
+ * an ULP, both within the bounds.
+ *
+ * Special values: x = +-0 is on the centre piece, whose constant term is
+ * exactly 1/2, so the forward results are +-0 and the derivatives 1/2. */
+#ifndef GF_PIECES_AVX512_H
+#define GF_PIECES_AVX512_H
+
+#include <immintrin.h>
+#include "gf_pieces.h"
+
+#define GF_AVX512 __attribute__((target("avx512f")))
+#define GF_PIECES_ROWS (GF_PIECES_DEG + 1)
+
+/* the range on the bits of x: [0, 3.75) as unsigned, and [-4.25, -0] as an
+ * offset from the sign bit (so subnormals and nans compare as integers) */
+#define GF_PIECES_POS_END 0x40700000u  /* 3.75f */
+#define GF_PIECES_NEG_END 0x40880000u  /* 4.25f without its sign */
+
+/* 1 when this process uses the fast path (the CPU has AVX-512F, and
+ * gf_set_fast_path has not turned it off) */
+extern int gf_pieces_enabled;
+
+GF_AVX512 GF_INLINE __mmask16 gf_pieces_in_range(__m512i bits)
+{
+    __mmask16 pos = _mm512_cmplt_epu32_mask(bits, _mm512_set1_epi32((int)GF_PIECES_POS_END));
+    __m512i neg = _mm512_sub_epi32(bits, _mm512_set1_epi32((int)0x80000000u));
+    return pos | _mm512_cmple_epu32_mask(neg, _mm512_set1_epi32((int)GF_PIECES_NEG_END));
+}
+
+/* grad_out finite: its exponent field not all ones */
+GF_AVX512 GF_INLINE __mmask16 gf_pieces_finite(__m512i bits)
+{
+    __m512i exponent = _mm512_and_si512(bits, _mm512_set1_epi32(0x7f800000));
+    return _mm512_cmpneq_epi32_mask(exponent, _mm512_set1_epi32(0x7f800000));
+}
+
+/* F at 8 doubles; lanes outside the range get a meaningless finite value or
+ * nan, never a fault (the permutes read only the index's low 4 bits) */
+GF_AVX512 GF_INLINE __m512d gf_pieces_eval(__m512d x, const __m512d *lo, const __m512d *hi)
+{
+    const __m512d shifter = _mm512_set1_pd(0x1.8p52);
+    __m512d m = _mm512_add_pd(_mm512_add_pd(x, x), shifter);  /* 2x exact; rounds to k */
+    __m512i k_bits = _mm512_castpd_si512(m);
+    __m512d t = _mm512_fmadd_pd(_mm512_sub_pd(m, shifter), _mm512_set1_pd(-0.5), x);  /* exact */
+    __m512d p = _mm512_permutex2var_pd(lo[0], k_bits, hi[0]);
+    for (int j = 1; j < GF_PIECES_ROWS; j++)
+        p = _mm512_fmadd_pd(p, t, _mm512_permutex2var_pd(lo[j], k_bits, hi[j]));
+    return p;
+}
+
+GF_AVX512 GF_INLINE __m512d gf_pieces_low_half(__m512 v)
+{
+    return _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+}
+
+GF_AVX512 GF_INLINE __m512d gf_pieces_high_half(__m512 v)
+{
+    return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+GF_AVX512 GF_INLINE __m512 gf_pieces_to_float(__m512d low, __m512d high)
+{
+    __m512d joined = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(low))),
+                                        _mm256_castps_pd(_mm512_cvtpd_ps(high)), 1);
+    return _mm512_castpd_ps(joined);
+}
+
+GF_AVX512 GF_INLINE void gf_pieces_load(const double (*table)[16], __m512d *lo, __m512d *hi)
+{
+    for (int j = 0; j < GF_PIECES_ROWS; j++) {
+        lo[j] = _mm512_loadu_pd(table[j]);
+        hi[j] = _mm512_loadu_pd(table[j] + 8);
+    }
+}
+
+GF_AVX512 GF_INLINE __mmask16 gf_pieces_live(ptrdiff_t left)
+{
+    return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+}
+
+/* Blocks of 16 elements go through the polynomial in chunks of GF_PIECES_CHUNK
+ * blocks; the lanes outside the range are noted per block and handed to the
+ * general kernels after each chunk, so the hot loop has no calls and keeps
+ * the coefficients in registers.  (The general kernels read the input
+ * block again: its lanes outside the range are still intact even in place,
+ * since only the lanes inside were stored.) */
+#define GF_PIECES_CHUNK 64
+
+/* f(in[i]) = in[i] * F(in[i]) (times_x) or F(in[i]); `general` computes the
+ * lanes outside the range */
+GF_AVX512 GF_INLINE void
+gf_pieces_unary_f32(const float *in, float *out, ptrdiff_t n, const double (*table)[16], int times_x,
+                    void (*general)(const float *, float *, ptrdiff_t))
+{
+    __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
+    gf_pieces_load(table, lo, hi);
+    for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
+        ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
+        __mmask16 slow[GF_PIECES_CHUNK];
+        __mmask16 any_slow = 0;
+        for (ptrdiff_t i = chunk; i < end; i += 16) {
+            __mmask16 live = gf_pieces_live(end - i);
+            __m512i bits = _mm512_maskz_loadu_epi32(live, in + i);
+            __mmask16 fast = gf_pieces_in_range(bits) & live;
+            __m512 x = _mm512_castsi512_ps(bits);
+            __m512d x0 = gf_pieces_low_half(x), x1 = gf_pieces_high_half(x);
+            __m512d y0 = gf_pieces_eval(x0, lo, hi), y1 = gf_pieces_eval(x1, lo, hi);
+            if (times_x) {
+                y0 = _mm512_mul_pd(y0, x0);
+                y1 = _mm512_mul_pd(y1, x1);
+            }
+            _mm512_mask_storeu_ps(out + i, fast, gf_pieces_to_float(y0, y1));
+            slow[(i - chunk) / 16] = live & (__mmask16)~fast;
+            any_slow |= slow[(i - chunk) / 16];
+        }
+        if (!any_slow) continue;
+        for (ptrdiff_t i = chunk; i < end; i += 16) {
+            __mmask16 lanes = slow[(i - chunk) / 16];
+            if (!lanes) continue;
+            float xb[16], yb[16];
+            _mm512_storeu_ps(xb, _mm512_maskz_loadu_ps(gf_pieces_live(end - i), in + i));
+            general(xb, yb, 16);
+            _mm512_mask_storeu_ps(out + i, lanes, _mm512_loadu_ps(yb));
+        }
+    }
+}
+
+/* out[i] = g[i * g_step] * F(x[i]), g_step 1 or 0 (a broadcast grad_out) */
+GF_AVX512 GF_INLINE void
+gf_pieces_backward_f32(const float *g, ptrdiff_t g_step, const float *xs, float *out, ptrdiff_t n,
+                       const double (*table)[16],
+                       void (*general)(const float *, const float *, float *, ptrdiff_t))
+{
+    __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
+    gf_pieces_load(table, lo, hi);
+    int32_t g_scalar_bits;
+    memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
+    for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
+        ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
+        __mmask16 slow[GF_PIECES_CHUNK];
+        __mmask16 any_slow = 0;
+        for (ptrdiff_t i = chunk; i < end; i += 16) {
+            __mmask16 live = gf_pieces_live(end - i);
+            __m512i x_bits = _mm512_maskz_loadu_epi32(live, xs + i);
+            __m512i g_bits = g_step ? _mm512_maskz_loadu_epi32(live, g + i)
+                                    : _mm512_set1_epi32(g_scalar_bits);
+            __mmask16 fast = gf_pieces_in_range(x_bits) & gf_pieces_finite(g_bits) & live;
+            __m512 x = _mm512_castsi512_ps(x_bits), gv = _mm512_castsi512_ps(g_bits);
+            __m512d y0 = gf_pieces_eval(gf_pieces_low_half(x), lo, hi);
+            __m512d y1 = gf_pieces_eval(gf_pieces_high_half(x), lo, hi);
+            y0 = _mm512_mul_pd(y0, gf_pieces_low_half(gv));
+            y1 = _mm512_mul_pd(y1, gf_pieces_high_half(gv));
+            _mm512_mask_storeu_ps(out + i, fast, gf_pieces_to_float(y0, y1));
+            slow[(i - chunk) / 16] = live & (__mmask16)~fast;
+            any_slow |= slow[(i - chunk) / 16];
+        }
+        if (!any_slow) continue;
+        for (ptrdiff_t i = chunk; i < end; i += 16) {
+            __mmask16 lanes = slow[(i - chunk) / 16], live = gf_pieces_live(end - i);
+            if (!lanes) continue;
+            float gb[16], xb[16], yb[16];
+            _mm512_storeu_ps(gb, g_step ? _mm512_maskz_loadu_ps(live, g + i)
+                                        : _mm512_castsi512_ps(_mm512_set1_epi32(g_scalar_bits)));
+            _mm512_storeu_ps(xb, _mm512_maskz_loadu_ps(live, xs + i));
+            general(gb, xb, yb, 16);
+            _mm512_mask_storeu_ps(out + i, lanes, _mm512_loadu_ps(yb));
+        }
+    }
+}
+
+#endif
