@@ -21,6 +21,9 @@ gelu'(0) = 1/2 and backward(g, 0) = g/2 hold without rounding.  The check
 evaluates the double coefficients by Horner in double (as the kernel does) at
 2001 points of every piece against mpmath.
 
+Beyond the pieces the results saturate (see saturation()); the fast path
+returns them directly, and leaves only the gaps between to the general kernels.
+
 Run:  python src_c/fit_pieces.py > src_c/gf_pieces.h   (about half a minute)
 """
 import mpmath as mp
@@ -113,6 +116,42 @@ def fit_piece(terms, centre):
     return [float(v) for v in coefs]
 
 
+def crossing(g, a, b, iterations=60):
+    """x in [a, b] where g changes sign (bisection; g(a), g(b) of opposite signs)."""
+    ga = g(a)
+    for _ in range(iterations):
+        m = (a + b) / 2
+        if (g(m) > 0) == (ga > 0):
+            a, ga = m, g(m)
+        else:
+            b = m
+    return (a + b) / 2
+
+
+def float_bits(v):
+    return int(np.array(v, dtype=np.float32).view(np.uint32))
+
+
+def saturation(name, terms):
+    """(low, high): below low (a negative multiple of 1/16) the result rounds
+    to a zero for every input (and grad_out); above high the forward result
+    rounds to x, the derivative to 1 and backward(g, x) to g.  Each is the
+    crossing rounded outward to the next 1/16, with a margin of 2x in the
+    value: half of the smallest subnormal, 2^-150, and |F - 1| = 2^-26 (half
+    the half-ULP that keeps x (1 - d) rounding to x at a power of two)."""
+    forward = not name.endswith("_grad")
+    value = (lambda x: x * sum(terms(x))) if forward else (lambda x: sum(terms(x)))
+    tiny = mp.mpf(2) ** -151
+    low = crossing(lambda x: abs(value(x)) - tiny, mp.mpf(-200), mp.mpf(-2))
+    high = crossing(lambda x: abs(sum(terms(x)) - 1) - mp.mpf(2) ** -27, mp.mpf(2), mp.mpf(60))
+    rows = [(name, mp.floor(low * 16) / 16, mp.ceil(high * 16) / 16)]
+    if not forward:  # backward(g, x): g * F(x) rounds to a zero for every finite g
+        flt_max = mp.mpf(float(np.finfo(np.float32).max))
+        low_b = crossing(lambda x: abs(value(x)) * flt_max - tiny, mp.mpf(-400), mp.mpf(-2))
+        rows.append((name.replace("_grad", "_backward"), mp.floor(low_b * 16) / 16, rows[0][2]))
+    return rows
+
+
 def check_piece(terms, centre, coefs, points=2001):
     """Max error of the double Horner evaluation, relative to the scale."""
     worst = 0.0
@@ -142,3 +181,6 @@ if __name__ == "__main__":
             row = ", ".join(pieces[i][degree].hex() for i in order)
             print(f"    {{{row}}}, \\")
         print("}")
+        for kernel, low, high in saturation(name[len("GF_PIECES_"):], terms):
+            print(f"#define GF_PIECES_LOW_{kernel} 0x{float_bits(-low):08x}u  /* {mp.nstr(low, 8)} */")
+            print(f"#define GF_PIECES_HIGH_{kernel} 0x{float_bits(high):08x}u  /* {mp.nstr(high, 8)} */")

@@ -215,14 +215,16 @@ typedef double gf_f64;
     GF_AVX512 static void NAME##_f32_pieces(const float *in, float *out, ptrdiff_t n)        \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
-        gf_pieces_unary_f32(in, out, n, table, GF_TIMES_X_##NAME, NAME##_f32_contig);        \
+        gf_pieces_unary_f32(in, out, n, table, GF_TIMES_X_##NAME, GF_PIECES_LOW_##NAME,        \
+                            GF_PIECES_HIGH_##NAME, NAME##_f32_contig);                       \
     }
 #define GF_PIECES_BINARY_f32(NAME)                                                           \
     GF_AVX512 static void NAME##_f32_pieces(const float *g, ptrdiff_t g_step, const float *x, \
                                             float *out, ptrdiff_t n)                         \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
-        gf_pieces_backward_f32(g, g_step, x, out, n, table, NAME##_f32_contig);              \
+        gf_pieces_backward_f32(g, g_step, x, out, n, table, GF_PIECES_LOW_##NAME,            \
+                               GF_PIECES_HIGH_##NAME, NAME##_f32_contig);                    \
     }
 #define GF_USE_PIECES_UNARY_f32(NAME, in, out, n) \
     if (gf_pieces_enabled) { NAME##_f32_pieces(in, out, n); return; }

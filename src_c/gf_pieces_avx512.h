@@ -53,6 +53,23 @@ GF_AVX512 GF_INLINE __mmask16 gf_pieces_in_range(__m512i bits)
     return pos | _mm512_cmple_epu32_mask(neg, _mm512_set1_epi32((int)GF_PIECES_NEG_END));
 }
 
+/* The lanes whose result the fast path gives without the polynomial:
+ * x >= high (+inf included) and x <= -low (-inf included), from the bits;
+ * nan is the exponent field all ones and a nonzero fraction. */
+typedef struct { __mmask16 high, low, nan; } gf_pieces_saturated;
+
+GF_AVX512 GF_INLINE gf_pieces_saturated gf_pieces_saturation(__m512i bits, uint32_t low, uint32_t high)
+{
+    gf_pieces_saturated s;
+    __mmask16 at_least_high = _mm512_cmpge_epu32_mask(bits, _mm512_set1_epi32((int)high));
+    s.high = _mm512_mask_cmple_epu32_mask(at_least_high, bits, _mm512_set1_epi32(0x7f800000));
+    __mmask16 at_least_low = _mm512_cmpge_epu32_mask(bits, _mm512_set1_epi32((int)(0x80000000u | low)));
+    s.low = _mm512_mask_cmple_epu32_mask(at_least_low, bits, _mm512_set1_epi32((int)0xff800000u));
+    __m512i magnitude = _mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff));
+    s.nan = _mm512_cmpgt_epu32_mask(magnitude, _mm512_set1_epi32(0x7f800000));
+    return s;
+}
+
 /* grad_out finite: its exponent field not all ones */
 GF_AVX512 GF_INLINE __mmask16 gf_pieces_finite(__m512i bits)
 {
@@ -104,58 +121,93 @@ GF_AVX512 GF_INLINE __mmask16 gf_pieces_live(ptrdiff_t left)
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
 }
 
-/* Blocks of 16 elements go through the polynomial in chunks of GF_PIECES_CHUNK
- * blocks; the lanes outside the range are noted per block and handed to the
- * general kernels after each chunk, so the hot loop has no calls and keeps
- * the coefficients in registers.  (The general kernels read the input
- * block again: its lanes outside the range are still intact even in place,
- * since only the lanes inside were stored.) */
+/* Blocks of 16 elements go through the fast path in chunks of GF_PIECES_CHUNK
+ * blocks.  The lanes in neither the pieces nor the saturated ranges (the
+ * gaps) are packed, as they are met, into a buffer (vcompressps), which the
+ * general kernels compute in one call after the chunk; the results are
+ * unpacked (vexpandps) into their lanes.  So the hot loop has no calls and
+ * keeps the coefficients in registers, and inputs in the gaps cost what the
+ * general kernels cost, however they are scattered. */
 #define GF_PIECES_CHUNK 64
 
-/* f(in[i]) = in[i] * F(in[i]) (times_x) or F(in[i]); `general` computes the
- * lanes outside the range */
-GF_AVX512 GF_INLINE void
-gf_pieces_unary_f32(const float *in, float *out, ptrdiff_t n, const double (*table)[16], int times_x,
-                    void (*general)(const float *, float *, ptrdiff_t))
+typedef struct {
+    __mmask16 lanes[GF_PIECES_CHUNK];  /* per block, the lanes in the gaps */
+    ptrdiff_t count;                   /* packed so far */
+    float x[16 * GF_PIECES_CHUNK + 16], g[16 * GF_PIECES_CHUNK + 16], y[16 * GF_PIECES_CHUNK + 16];
+} gf_pieces_gaps;
+
+GF_AVX512 GF_INLINE void gf_pieces_pack(gf_pieces_gaps *gaps, ptrdiff_t block, __mmask16 lanes,
+                                        __m512 x, __m512 g)
+{
+    gaps->lanes[block] = lanes;
+    if (!lanes) return;
+    /* register compress + full store: the memory form is microcoded on Zen 4 */
+    _mm512_storeu_ps(gaps->x + gaps->count, _mm512_maskz_compress_ps(lanes, x));
+    _mm512_storeu_ps(gaps->g + gaps->count, _mm512_maskz_compress_ps(lanes, g));
+    gaps->count += __builtin_popcount(lanes);
+}
+
+GF_AVX512 GF_INLINE void gf_pieces_unpack(const gf_pieces_gaps *gaps, float *out, ptrdiff_t blocks)
+{
+    ptrdiff_t at = 0;
+    for (ptrdiff_t b = 0; b < blocks && at < gaps->count; b++) {
+        __mmask16 lanes = gaps->lanes[b];
+        if (!lanes) continue;
+        __m512 y = _mm512_maskz_expand_ps(lanes, _mm512_loadu_ps(gaps->y + at));
+        _mm512_mask_storeu_ps(out + 16 * b, lanes, y);
+        at += __builtin_popcount(lanes);
+    }
+}
+
+/* f(in[i]): x F(x) (forward) or F(x); `general` computes the lanes in the
+ * gaps */
+GF_AVX512 GF_INLINE void gf_pieces_unary_f32(const float *in, float *out, ptrdiff_t n,
+                                             const double (*table)[16], int forward,
+                                             uint32_t low, uint32_t high,
+                                             void (*general)(const float *, float *, ptrdiff_t))
 {
     __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
     gf_pieces_load(table, lo, hi);
     for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
         ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
-        __mmask16 slow[GF_PIECES_CHUNK];
-        __mmask16 any_slow = 0;
+        gf_pieces_gaps gaps;
+        gaps.count = 0;
         for (ptrdiff_t i = chunk; i < end; i += 16) {
-            __mmask16 live = gf_pieces_live(end - i);
+            __mmask16 live = gf_pieces_live(end - i), gap = 0;
             __m512i bits = _mm512_maskz_loadu_epi32(live, in + i);
             __mmask16 fast = gf_pieces_in_range(bits) & live;
             __m512 x = _mm512_castsi512_ps(bits);
             __m512d x0 = gf_pieces_low_half(x), x1 = gf_pieces_high_half(x);
             __m512d y0 = gf_pieces_eval(x0, lo, hi), y1 = gf_pieces_eval(x1, lo, hi);
-            if (times_x) {
+            if (forward) {
                 y0 = _mm512_mul_pd(y0, x0);
                 y1 = _mm512_mul_pd(y1, x1);
             }
-            _mm512_mask_storeu_ps(out + i, fast, gf_pieces_to_float(y0, y1));
-            slow[(i - chunk) / 16] = live & (__mmask16)~fast;
-            any_slow |= slow[(i - chunk) / 16];
+            __m512 y = gf_pieces_to_float(y0, y1);
+            if (__builtin_expect(fast != live, 0)) {
+                gf_pieces_saturated sat = gf_pieces_saturation(bits, low, high);
+                y = _mm512_mask_mov_ps(y, sat.high, forward ? x : _mm512_set1_ps(1.0f));
+                y = _mm512_mask_mov_ps(y, sat.low, _mm512_set1_ps(-0.0f));
+                y = _mm512_mask_mov_ps(y, sat.nan, x);
+                fast |= (sat.high | sat.low | sat.nan) & live;
+                gap = live & (__mmask16)~fast;
+            }
+            _mm512_mask_storeu_ps(out + i, fast, y);
+            gf_pieces_pack(&gaps, (i - chunk) / 16, gap, x, x);
         }
-        if (!any_slow) continue;
-        for (ptrdiff_t i = chunk; i < end; i += 16) {
-            __mmask16 lanes = slow[(i - chunk) / 16];
-            if (!lanes) continue;
-            float xb[16], yb[16];
-            _mm512_storeu_ps(xb, _mm512_maskz_loadu_ps(gf_pieces_live(end - i), in + i));
-            general(xb, yb, 16);
-            _mm512_mask_storeu_ps(out + i, lanes, _mm512_loadu_ps(yb));
-        }
+        if (!gaps.count) continue;
+        general(gaps.x, gaps.y, gaps.count);
+        gf_pieces_unpack(&gaps, out + chunk, (end - chunk + 15) / 16);
     }
 }
 
-/* out[i] = g[i * g_step] * F(x[i]), g_step 1 or 0 (a broadcast grad_out) */
-GF_AVX512 GF_INLINE void
-gf_pieces_backward_f32(const float *g, ptrdiff_t g_step, const float *xs, float *out, ptrdiff_t n,
-                       const double (*table)[16],
-                       void (*general)(const float *, const float *, float *, ptrdiff_t))
+/* out[i] = g[i * g_step] * F(x[i]), g_step 1 or 0 (a broadcast grad_out);
+ * the lanes where g is inf or nan go to the general kernels too */
+GF_AVX512 GF_INLINE void gf_pieces_backward_f32(const float *g, ptrdiff_t g_step, const float *xs,
+                                                float *out, ptrdiff_t n, const double (*table)[16],
+                                                uint32_t low, uint32_t high,
+                                                void (*general)(const float *, const float *, float *,
+                                                                ptrdiff_t))
 {
     __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
     gf_pieces_load(table, lo, hi);
@@ -163,34 +215,35 @@ gf_pieces_backward_f32(const float *g, ptrdiff_t g_step, const float *xs, float 
     memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
     for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
         ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
-        __mmask16 slow[GF_PIECES_CHUNK];
-        __mmask16 any_slow = 0;
+        gf_pieces_gaps gaps;
+        gaps.count = 0;
         for (ptrdiff_t i = chunk; i < end; i += 16) {
-            __mmask16 live = gf_pieces_live(end - i);
+            __mmask16 live = gf_pieces_live(end - i), gap = 0;
             __m512i x_bits = _mm512_maskz_loadu_epi32(live, xs + i);
             __m512i g_bits = g_step ? _mm512_maskz_loadu_epi32(live, g + i)
                                     : _mm512_set1_epi32(g_scalar_bits);
-            __mmask16 fast = gf_pieces_in_range(x_bits) & gf_pieces_finite(g_bits) & live;
+            __mmask16 g_ok = gf_pieces_finite(g_bits) & live;
+            __mmask16 fast = gf_pieces_in_range(x_bits) & g_ok;
             __m512 x = _mm512_castsi512_ps(x_bits), gv = _mm512_castsi512_ps(g_bits);
             __m512d y0 = gf_pieces_eval(gf_pieces_low_half(x), lo, hi);
             __m512d y1 = gf_pieces_eval(gf_pieces_high_half(x), lo, hi);
             y0 = _mm512_mul_pd(y0, gf_pieces_low_half(gv));
             y1 = _mm512_mul_pd(y1, gf_pieces_high_half(gv));
-            _mm512_mask_storeu_ps(out + i, fast, gf_pieces_to_float(y0, y1));
-            slow[(i - chunk) / 16] = live & (__mmask16)~fast;
-            any_slow |= slow[(i - chunk) / 16];
+            __m512 y = gf_pieces_to_float(y0, y1);
+            if (__builtin_expect(fast != live, 0)) {
+                gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
+                y = _mm512_mask_mov_ps(y, sat.high, gv);
+                y = _mm512_mask_mul_ps(y, sat.low, gv, _mm512_set1_ps(-0.0f));
+                y = _mm512_mask_mov_ps(y, sat.nan, x);
+                fast |= (sat.high | sat.low | sat.nan) & g_ok;
+                gap = live & (__mmask16)~fast;
+            }
+            _mm512_mask_storeu_ps(out + i, fast, y);
+            gf_pieces_pack(&gaps, (i - chunk) / 16, gap, x, gv);
         }
-        if (!any_slow) continue;
-        for (ptrdiff_t i = chunk; i < end; i += 16) {
-            __mmask16 lanes = slow[(i - chunk) / 16], live = gf_pieces_live(end - i);
-            if (!lanes) continue;
-            float gb[16], xb[16], yb[16];
-            _mm512_storeu_ps(gb, g_step ? _mm512_maskz_loadu_ps(live, g + i)
-                                        : _mm512_castsi512_ps(_mm512_set1_epi32(g_scalar_bits)));
-            _mm512_storeu_ps(xb, _mm512_maskz_loadu_ps(live, xs + i));
-            general(gb, xb, yb, 16);
-            _mm512_mask_storeu_ps(out + i, lanes, _mm512_loadu_ps(yb));
-        }
+        if (!gaps.count) continue;
+        general(gaps.g, gaps.x, gaps.y, gaps.count);
+        gf_pieces_unpack(&gaps, out + chunk, (end - chunk + 15) / 16);
     }
 }
 
