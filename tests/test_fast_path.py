@@ -1,0 +1,159 @@
+"""The AVX-512 float32 fast path (src_c/gf_pieces_avx512.h): per-element
+choice of path, the saturated ranges, the packing of gap lanes, and the
+bounds on both sides of every boundary.  Skipped where the CPU lacks AVX-512F
+(there the general kernels run everywhere, which the other tests cover)."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gelu_fast as gf
+from gelu_fast import _ufuncs
+
+from conftest import ALL, assert_within_documented_bound, bit_equal, call
+
+pytestmark = pytest.mark.skipif(not _ufuncs._set_fast_path(True), reason="no AVX-512F on this CPU")
+
+
+
+def _saturation_bounds():
+    """LOW and HIGH of every kernel, read from src_c/gf_pieces.h: below LOW
+    the result is a signed zero, above HIGH it is x (forward), 1 (derivative)
+    or grad_out (backward)"""
+    text = (Path(__file__).resolve().parents[1] / "src_c" / "gf_pieces.h").read_text()
+    found = {}
+    for which, name, bits in re.findall(r"#define GF_PIECES_(LOW|HIGH)_(\w+) 0x([0-9a-f]{8})u", text):
+        value = float(np.array(int(bits, 16), dtype=np.uint32).view(np.float32))
+        found.setdefault(which, {})[name] = -value if which == "LOW" else value
+    return found["LOW"], found["HIGH"]
+
+
+LOW, HIGH = _saturation_bounds()
+PIECES = (-4.25, 3.75)
+
+
+@pytest.fixture(autouse=True)
+def fast_path_back_on():
+    yield
+    _ufuncs._set_fast_path(True)
+
+
+def _general(name, x, grad_out=None):
+    _ufuncs._set_fast_path(False)
+    try:
+        return call(name, x, grad_out)
+    finally:
+        _ufuncs._set_fast_path(True)
+
+
+def _around(v, count=3):
+    """float32 values next to v on both sides, v included"""
+    v = np.float32(v)
+    out = [v]
+    up = down = v
+    for _ in range(count):
+        up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(-np.inf))
+        out += [up, down]
+    return out
+
+
+def boundary_values(name):
+    """Every boundary of the fast path, the piece joints, and the specials."""
+    v = []
+    for b in (*PIECES, LOW[name], HIGH[name]):
+        v += _around(b)
+    for k in range(-17, 16):  # joints between pieces at odd multiples of 1/4
+        v += _around(k / 4, 2)
+    v += [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-38, -1e-38, 3e38, -3e38]
+    return np.array(v, dtype=np.float32)
+
+
+def mixed_values(name, n=20_000, seed=0):
+    """Pieces, saturated ranges, gaps and specials shuffled together, so
+    blocks of 16 mix every class"""
+    rng = np.random.default_rng(seed)
+    parts = [rng.standard_normal(n),
+             rng.uniform(LOW[name] - 5, PIECES[0], n // 4),
+             rng.uniform(PIECES[1], HIGH[name] + 5, n // 4),
+             rng.choice([np.inf, -np.inf, np.nan, 1e30, -1e30, 0.0, -0.0], n // 8),
+             boundary_values(name)]
+    x = np.concatenate(parts).astype(np.float32)
+    return x[rng.permutation(x.size)]
+
+
+def grad_out_for(x, seed=1):
+    rng = np.random.default_rng(seed)
+    g = (rng.standard_normal(x.size) * 10.0 ** rng.integers(-40, 38, x.size)).astype(np.float32)
+    special = rng.random(x.size) < 0.02
+    g[special] = rng.choice(np.array([np.inf, -np.inf, np.nan, 0.0, -0.0], dtype=np.float32),
+                            special.sum())
+    return g
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_within_documented_bounds_across_every_boundary(name):
+    x = mixed_values(name)
+    g = grad_out_for(x) if name.endswith("_backward") else None
+    assert_within_documented_bound(name, call(name, x, g), x, g)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_outside_the_pieces_results_are_the_general_kernels(name):
+    """saturated lanes give exactly what the general kernels give, and gap
+    lanes are computed by them"""
+    x = mixed_values(name)
+    g = grad_out_for(x) if name.endswith("_backward") else None
+    outside = ~((x >= PIECES[0]) & (x < PIECES[1]))
+    fast, general = call(name, x, g), _general(name, x, g)
+    assert bit_equal(fast[outside], general[outside])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_result_depends_only_on_the_element(name):
+    """the path is chosen per element: shuffling, shifting and cutting the
+    array (so each element meets other neighbours and block positions) leaves
+    every result bit-identical"""
+    x = mixed_values(name, n=5000)
+    g = grad_out_for(x) if name.endswith("_backward") else None
+    y = call(name, x, g)
+    rng = np.random.default_rng(2)
+    order = rng.permutation(x.size)
+    assert bit_equal(call(name, x[order], None if g is None else g[order]), y[order])
+    for start in (1, 7, 15, 17):
+        for stop in (x.size - 3, x.size):
+            part = slice(start, stop)
+            assert bit_equal(call(name, x[part], None if g is None else g[part]), y[part])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_in_place(name):
+    x = mixed_values(name, n=3000)
+    if name.endswith("_backward"):
+        g = grad_out_for(x)
+        expected = call(name, x, g)
+        xc, gc = x.copy(), g.copy()
+        getattr(gf, name)(gc, xc, out=xc)
+        assert bit_equal(xc, expected)
+        xc, gc = x.copy(), g.copy()
+        getattr(gf, name)(gc, xc, out=gc)
+        assert bit_equal(gc, expected)
+    else:
+        expected = call(name, x)
+        xc = x.copy()
+        getattr(gf, name)(xc, out=xc)
+        assert bit_equal(xc, expected)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n.endswith("_backward")])
+@pytest.mark.parametrize("g", [1.5, -3e-41, 0.0, -0.0, 3e38, np.inf, -np.inf, np.nan])
+def test_broadcast_grad_out_equals_full_grad_out(name, g):
+    x = mixed_values(name, n=2000)
+    full = np.full_like(x, g)
+    assert bit_equal(getattr(gf, name)(np.float32(g), x), getattr(gf, name)(full, x))
+
+
+def test_info_reports_the_fast_path():
+    assert gf.info()["fast_path"] == "avx512 pieces (float32)"
+    _ufuncs._set_fast_path(False)
+    assert gf.info()["fast_path"] is None
