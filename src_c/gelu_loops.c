@@ -191,12 +191,12 @@ typedef double gf_f64;
 /* The float32 loops' AVX-512 fast path (gf_pieces_avx512.h): the factor table
  * of each function, and whether the factor multiplies x.  Defined for f32
  * only; float16 and float64 keep the general kernels. */
-#define GF_TIMES_X_gelu 1
-#define GF_TIMES_X_gelu_tanh 1
-#define GF_TIMES_X_gelu_sigmoid 1
-#define GF_TIMES_X_gelu_grad 0
-#define GF_TIMES_X_gelu_tanh_grad 0
-#define GF_TIMES_X_gelu_sigmoid_grad 0
+#define GF_PIECES_MODE_gelu GF_PIECES_FORWARD
+#define GF_PIECES_MODE_gelu_tanh GF_PIECES_FORWARD
+#define GF_PIECES_MODE_gelu_sigmoid GF_PIECES_FORWARD
+#define GF_PIECES_MODE_gelu_grad GF_PIECES_DERIVATIVE
+#define GF_PIECES_MODE_gelu_tanh_grad GF_PIECES_DERIVATIVE
+#define GF_PIECES_MODE_gelu_sigmoid_grad GF_PIECES_DERIVATIVE
 #define GF_GRAD_OF_gelu_backward gelu_grad
 #define GF_GRAD_OF_gelu_tanh_backward gelu_tanh_grad
 #define GF_GRAD_OF_gelu_sigmoid_backward gelu_sigmoid_grad
@@ -215,16 +215,16 @@ typedef double gf_f64;
     GF_AVX512 static void NAME##_f32_pieces(const float *in, float *out, ptrdiff_t n)        \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
-        gf_pieces_unary_f32(in, out, n, table, GF_TIMES_X_##NAME, GF_PIECES_LOW_##NAME,        \
-                            GF_PIECES_HIGH_##NAME, NAME##_f32_contig);                       \
+        gf_pieces_f32(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_##NAME,  \
+                      GF_PIECES_HIGH_##NAME, NAME##_f32_contig, NULL);                       \
     }
 #define GF_PIECES_BINARY_f32(NAME)                                                           \
     GF_AVX512 static void NAME##_f32_pieces(const float *g, ptrdiff_t g_step, const float *x, \
                                             float *out, ptrdiff_t n)                         \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
-        gf_pieces_backward_f32(g, g_step, x, out, n, table, GF_PIECES_LOW_##NAME,            \
-                               GF_PIECES_HIGH_##NAME, NAME##_f32_contig);                    \
+        gf_pieces_f32(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_##NAME,    \
+                      GF_PIECES_HIGH_##NAME, NULL, NAME##_f32_contig);                       \
     }
 #define GF_USE_PIECES_UNARY_f32(NAME, in, out, n) \
     if (gf_pieces_enabled) { NAME##_f32_pieces(in, out, n); return; }

@@ -159,60 +159,24 @@ GF_AVX512 GF_INLINE void gf_pieces_unpack(const gf_pieces_gaps *gaps, float *out
     }
 }
 
-/* f(in[i]): x F(x) (forward) or F(x); `general` computes the lanes in the
- * gaps */
-GF_AVX512 GF_INLINE void gf_pieces_unary_f32(const float *in, float *out, ptrdiff_t n,
-                                             const double (*table)[16], int forward,
-                                             uint32_t low, uint32_t high,
-                                             void (*general)(const float *, float *, ptrdiff_t))
-{
-    __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
-    gf_pieces_load(table, lo, hi);
-    for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
-        ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
-        gf_pieces_gaps gaps;
-        gaps.count = 0;
-        for (ptrdiff_t i = chunk; i < end; i += 16) {
-            __mmask16 live = gf_pieces_live(end - i), gap = 0;
-            __m512i bits = _mm512_maskz_loadu_epi32(live, in + i);
-            __mmask16 fast = gf_pieces_in_range(bits) & live;
-            __m512 x = _mm512_castsi512_ps(bits);
-            __m512d x0 = gf_pieces_low_half(x), x1 = gf_pieces_high_half(x);
-            __m512d y0 = gf_pieces_eval(x0, lo, hi), y1 = gf_pieces_eval(x1, lo, hi);
-            if (forward) {
-                y0 = _mm512_mul_pd(y0, x0);
-                y1 = _mm512_mul_pd(y1, x1);
-            }
-            __m512 y = gf_pieces_to_float(y0, y1);
-            if (__builtin_expect(fast != live, 0)) {
-                gf_pieces_saturated sat = gf_pieces_saturation(bits, low, high);
-                y = _mm512_mask_mov_ps(y, sat.high, forward ? x : _mm512_set1_ps(1.0f));
-                y = _mm512_mask_mov_ps(y, sat.low, _mm512_set1_ps(-0.0f));
-                y = _mm512_mask_mov_ps(y, sat.nan, x);
-                fast |= (sat.high | sat.low | sat.nan) & live;
-                gap = live & (__mmask16)~fast;
-            }
-            _mm512_mask_storeu_ps(out + i, fast, y);
-            gf_pieces_pack(&gaps, (i - chunk) / 16, gap, x, x);
-        }
-        if (!gaps.count) continue;
-        general(gaps.x, gaps.y, gaps.count);
-        gf_pieces_unpack(&gaps, out + chunk, (end - chunk + 15) / 16);
-    }
-}
+enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
 
-/* out[i] = g[i * g_step] * F(x[i]), g_step 1 or 0 (a broadcast grad_out);
- * the lanes where g is inf or nan go to the general kernels too */
-GF_AVX512 GF_INLINE void gf_pieces_backward_f32(const float *g, ptrdiff_t g_step, const float *xs,
-                                                float *out, ptrdiff_t n, const double (*table)[16],
-                                                uint32_t low, uint32_t high,
-                                                void (*general)(const float *, const float *, float *,
-                                                                ptrdiff_t))
+/* out[i] = x F(x) (forward), F(x) (derivative) or g F(x) (backward, with
+ * g = g[i * g_step], g_step 1 or 0 for a broadcast grad_out; g unused
+ * otherwise) at x = xs[i].  The general kernels compute the gaps: `unary`
+ * (forward and derivative) or `binary` (backward, which also sends them the
+ * lanes whose g is inf or nan). */
+GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const float *xs, float *out,
+                                       ptrdiff_t n, const double (*table)[16], int mode,
+                                       uint32_t low, uint32_t high,
+                                       void (*unary)(const float *, float *, ptrdiff_t),
+                                       void (*binary)(const float *, const float *, float *, ptrdiff_t))
 {
+    const int backward = mode == GF_PIECES_BACKWARD;
     __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
     gf_pieces_load(table, lo, hi);
-    int32_t g_scalar_bits;
-    memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
+    int32_t g_scalar_bits = 0;
+    if (backward) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
     for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
         ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
         gf_pieces_gaps gaps;
@@ -220,29 +184,37 @@ GF_AVX512 GF_INLINE void gf_pieces_backward_f32(const float *g, ptrdiff_t g_step
         for (ptrdiff_t i = chunk; i < end; i += 16) {
             __mmask16 live = gf_pieces_live(end - i), gap = 0;
             __m512i x_bits = _mm512_maskz_loadu_epi32(live, xs + i);
-            __m512i g_bits = g_step ? _mm512_maskz_loadu_epi32(live, g + i)
-                                    : _mm512_set1_epi32(g_scalar_bits);
-            __mmask16 g_ok = gf_pieces_finite(g_bits) & live;
-            __mmask16 fast = gf_pieces_in_range(x_bits) & g_ok;
-            __m512 x = _mm512_castsi512_ps(x_bits), gv = _mm512_castsi512_ps(g_bits);
+            __m512 x = _mm512_castsi512_ps(x_bits), factor = x;
+            __mmask16 ok = live;
+            if (backward) {
+                __m512i g_bits = g_step ? _mm512_maskz_loadu_epi32(live, g + i)
+                                        : _mm512_set1_epi32(g_scalar_bits);
+                factor = _mm512_castsi512_ps(g_bits);
+                ok &= gf_pieces_finite(g_bits);
+            }
+            __mmask16 fast = gf_pieces_in_range(x_bits) & ok;
             __m512d y0 = gf_pieces_eval(gf_pieces_low_half(x), lo, hi);
             __m512d y1 = gf_pieces_eval(gf_pieces_high_half(x), lo, hi);
-            y0 = _mm512_mul_pd(y0, gf_pieces_low_half(gv));
-            y1 = _mm512_mul_pd(y1, gf_pieces_high_half(gv));
+            if (mode != GF_PIECES_DERIVATIVE) {
+                y0 = _mm512_mul_pd(y0, gf_pieces_low_half(factor));
+                y1 = _mm512_mul_pd(y1, gf_pieces_high_half(factor));
+            }
             __m512 y = gf_pieces_to_float(y0, y1);
             if (__builtin_expect(fast != live, 0)) {
                 gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
-                y = _mm512_mask_mov_ps(y, sat.high, gv);
-                y = _mm512_mask_mul_ps(y, sat.low, gv, _mm512_set1_ps(-0.0f));
+                __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_set1_ps(-0.0f);
+                y = _mm512_mask_mov_ps(y, sat.high, mode == GF_PIECES_DERIVATIVE ? one : factor);
+                y = _mm512_mask_mov_ps(y, sat.low, backward ? _mm512_mul_ps(factor, zero) : zero);
                 y = _mm512_mask_mov_ps(y, sat.nan, x);
-                fast |= (sat.high | sat.low | sat.nan) & g_ok;
+                fast |= (sat.high | sat.low | sat.nan) & ok;
                 gap = live & (__mmask16)~fast;
             }
             _mm512_mask_storeu_ps(out + i, fast, y);
-            gf_pieces_pack(&gaps, (i - chunk) / 16, gap, x, gv);
+            gf_pieces_pack(&gaps, (i - chunk) / 16, gap, x, factor);
         }
         if (!gaps.count) continue;
-        general(gaps.g, gaps.x, gaps.y, gaps.count);
+        if (backward) binary(gaps.g, gaps.x, gaps.y, gaps.count);
+        else unary(gaps.x, gaps.y, gaps.count);
         gf_pieces_unpack(&gaps, out + chunk, (end - chunk + 15) / 16);
     }
 }
