@@ -43,7 +43,9 @@ def get_num_threads():
 
 
 def info():
-    """Build and runtime facts: version, OpenMP, thread count, SIMD level."""
+    """Build and runtime facts: version, OpenMP, thread count, SIMD level, and
+    the float32 fast path in use (``"avx512 pieces (float32)"`` where the CPU
+    has AVX-512F and AVX-512VL, else None)."""
     d = {"version": __version__}
     d.update(_build_info())
     d["num_threads"] = get_num_threads()

@@ -8,9 +8,9 @@ grad_out times F(x) (backward), where F is the function's factor:
     gelu_sigmoid:  s = sigma(1.702 x)      gelu_sigmoid'  s + 1.702 x s (1 - s)
 
 with w = 2 sqrt(2/pi) (x + 0.044715 x^3).  On [-4.25, 3.75] each F is a
-polynomial of degree PIECE_DEG in t = x - c on each of 16 pieces of width
-1/2 centred on c = k/2, k = -8..7, so that the piece is 2x rounded to the
-nearest integer and its 16 coefficients of one degree fit in two AVX-512
+polynomial of degree PIECE_DEG in u = 2x - k on each of 16 pieces of width
+1/2 centred on k/2, k = -8..7, so that the piece is 2x rounded to the
+nearest integer (and u, in [-1/2, 1/2], is exact and needs no multiply) and its 16 coefficients of one degree fit in two AVX-512
 registers (one permute per coefficient, no gathers).
 
 The fit minimizes the error relative to |first term| + |second term| of F
@@ -89,7 +89,7 @@ FACTORS = [
 
 
 def fit_piece(terms, centre):
-    """Monomial coefficients in t = x - centre, rounded to double."""
+    """Monomial coefficients in u = 2 (x - centre), rounded to double."""
     ts = [HALF * mp.cos(mp.pi * (k + mp.mpf(1) / 2) / NODES) for k in range(NODES)]
     ys, scales = [], []
     for t in ts:
@@ -108,9 +108,9 @@ def fit_piece(terms, centre):
                 a[i, j - first] = (t / HALF) ** j * s
             b[i] = (ys[i] - (mp.mpf(1) / 2 if fixed else 0)) * s
         c, _ = mp.qr_solve(a, b)
-        coefs = ([mp.mpf(1) / 2] if fixed else []) + [c[j] / HALF ** (j + first)
+        coefs = ([mp.mpf(1) / 2] if fixed else []) + [c[j] / (2 * HALF) ** (j + first)
                                                      for j in range(PIECE_DEG + 1 - first)]
-        errs = [(mp.polyval(coefs[::-1], t) - y) / s for t, y, s in zip(ts, ys, scales)]
+        errs = [(mp.polyval(coefs[::-1], 2 * t) - y) / s for t, y, s in zip(ts, ys, scales)]
         worst = max(abs(e) for e in errs)
         weights = [w * mp.sqrt(abs(e) / worst) + mp.mpf(10) ** -30 for w, e in zip(weights, errs)]
     return [float(v) for v in coefs]
@@ -158,7 +158,7 @@ def check_piece(terms, centre, coefs, points=2001):
     for t in np.linspace(-float(HALF), float(HALF), points):
         p = 0.0
         for v in reversed(coefs):
-            p = p * t + v
+            p = p * (2 * t) + v
         a, b = terms(centre + mp.mpf(t))
         worst = max(worst, float(abs(mp.mpf(p) - a - b) / (abs(a) + abs(b))))
     return worst

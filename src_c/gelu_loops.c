@@ -38,13 +38,13 @@
 int gf_pieces_enabled = 0;
 #endif
 
-/* Turns the AVX-512 float32 fast path on (where the CPU has AVX-512F) or off;
+/* Turns the AVX-512 float32 fast path on (where the CPU has AVX-512F and VL) or off;
  * returns whether it is on.  The module turns it on at import. */
 int gf_set_fast_path(int on)
 {
 #if defined(GF_HAVE_PIECES)
     __builtin_cpu_init();
-    gf_pieces_enabled = on && __builtin_cpu_supports("avx512f");
+    gf_pieces_enabled = on && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
     return gf_pieces_enabled;
 #else
     (void)on;

@@ -4,7 +4,7 @@
  * them) times x (forward), times 1 (derivative) or times grad_out (backward).
  *
  * Algorithm: on [-4.25, 3.75), where standard-normal data almost always lies,
- * F is a degree-8 polynomial in t = x - k/2 on the piece k = round(2x),
+ * F is a degree-8 polynomial in u = 2x - k on the piece k = round(2x),
  * k = -8..7, evaluated in double by Horner with fma.  The coefficients of one
  * degree for all 16 pieces fill two registers; vpermt2pd picks each lane's
  * coefficient by k (the low bits of 2x + 1.5*2^52), so there are no gathers
@@ -34,7 +34,7 @@
 #include <immintrin.h>
 #include "gf_pieces.h"
 
-#define GF_AVX512 __attribute__((target("avx512f")))
+#define GF_AVX512 __attribute__((target("avx512f,avx512vl")))
 #define GF_PIECES_ROWS (GF_PIECES_DEG + 1)
 
 /* the range on the bits of x: [0, 3.75) as unsigned, and [-4.25, -0] as an
@@ -42,7 +42,7 @@
 #define GF_PIECES_POS_END 0x40700000u  /* 3.75f */
 #define GF_PIECES_NEG_END 0x40880000u  /* 4.25f without its sign */
 
-/* 1 when this process uses the fast path (the CPU has AVX-512F, and
+/* 1 when this process uses the fast path (the CPU has AVX-512F and VL, and
  * gf_set_fast_path has not turned it off) */
 extern int gf_pieces_enabled;
 
@@ -82,12 +82,14 @@ GF_AVX512 GF_INLINE __mmask16 gf_pieces_finite(__m512i bits)
 GF_AVX512 GF_INLINE __m512d gf_pieces_eval(__m512d x, const __m512d *lo, const __m512d *hi)
 {
     const __m512d shifter = _mm512_set1_pd(0x1.8p52);
-    __m512d m = _mm512_add_pd(_mm512_add_pd(x, x), shifter);  /* 2x exact; rounds to k */
+    /* adds, not fma: the multiply pipes are the loop's bottleneck */
+    __m512d x2 = _mm512_add_pd(x, x);
+    __m512d m = _mm512_add_pd(x2, shifter);  /* rounds 2x to k */
     __m512i k_bits = _mm512_castpd_si512(m);
-    __m512d t = _mm512_fmadd_pd(_mm512_sub_pd(m, shifter), _mm512_set1_pd(-0.5), x);  /* exact */
+    __m512d u = _mm512_sub_pd(x2, _mm512_sub_pd(m, shifter));  /* 2x - k, exact */
     __m512d p = _mm512_permutex2var_pd(lo[0], k_bits, hi[0]);
     for (int j = 1; j < GF_PIECES_ROWS; j++)
-        p = _mm512_fmadd_pd(p, t, _mm512_permutex2var_pd(lo[j], k_bits, hi[j]));
+        p = _mm512_fmadd_pd(p, u, _mm512_permutex2var_pd(lo[j], k_bits, hi[j]));
     return p;
 }
 
@@ -193,14 +195,25 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
                 ok &= gf_pieces_finite(g_bits);
             }
             __mmask16 fast = gf_pieces_in_range(x_bits) & ok;
-            __m512d y0 = gf_pieces_eval(gf_pieces_low_half(x), lo, hi);
-            __m512d y1 = gf_pieces_eval(gf_pieces_high_half(x), lo, hi);
-            if (mode != GF_PIECES_DERIVATIVE) {
+            /* each half loaded and stored on its own: no shuffles to split and join */
+            __m512d x0 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)live, xs + i));
+            __m512d x1 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)(live >> 8), xs + i + 8));
+            __m512d y0 = gf_pieces_eval(x0, lo, hi), y1 = gf_pieces_eval(x1, lo, hi);
+            if (mode == GF_PIECES_FORWARD) {
+                y0 = _mm512_mul_pd(y0, x0);
+                y1 = _mm512_mul_pd(y1, x1);
+            } else if (backward) {
                 y0 = _mm512_mul_pd(y0, gf_pieces_low_half(factor));
                 y1 = _mm512_mul_pd(y1, gf_pieces_high_half(factor));
             }
+            if (__builtin_expect(fast == live, 1)) {
+                _mm256_mask_storeu_ps(out + i, (__mmask8)live, _mm512_cvtpd_ps(y0));
+                _mm256_mask_storeu_ps(out + i + 8, (__mmask8)(live >> 8), _mm512_cvtpd_ps(y1));
+                gaps.lanes[(i - chunk) / 16] = 0;
+                continue;
+            }
             __m512 y = gf_pieces_to_float(y0, y1);
-            if (__builtin_expect(fast != live, 0)) {
+            {
                 gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
                 __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_set1_ps(-0.0f);
                 y = _mm512_mask_mov_ps(y, sat.high, mode == GF_PIECES_DERIVATIVE ? one : factor);

@@ -1,6 +1,6 @@
 """The AVX-512 float32 fast path (src_c/gf_pieces_avx512.h): per-element
 choice of path, the saturated ranges, the packing of gap lanes, and the
-bounds on both sides of every boundary.  Skipped where the CPU lacks AVX-512F
+bounds on both sides of every boundary.  Skipped where the CPU lacks AVX-512F or VL
 (there the general kernels run everywhere, which the other tests cover)."""
 import re
 from pathlib import Path
@@ -13,7 +13,7 @@ from gelu_fast import _ufuncs
 
 from conftest import ALL, assert_within_documented_bound, bit_equal, call
 
-pytestmark = pytest.mark.skipif(not _ufuncs._set_fast_path(True), reason="no AVX-512F on this CPU")
+pytestmark = pytest.mark.skipif(not _ufuncs._set_fast_path(True), reason="no AVX-512F and VL on this CPU")
 
 
 
