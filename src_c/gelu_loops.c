@@ -32,7 +32,11 @@
 #define GF_CLONES
 #endif
 
-#if defined(GF_DISPATCHED)
+/* The AVX-512 float32 fast path needs only the target attribute and a CPU
+ * check, not the ifunc dispatch, so it stays on in GF_NO_DISPATCH builds
+ * (the sanitizer run tests it); GF_NO_FAST_PATH leaves it out. */
+#if defined(__x86_64__) && !defined(GF_NO_FAST_PATH) \
+    && ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 12))
 #include "gf_pieces_avx512.h"
 #define GF_HAVE_PIECES 1
 int gf_pieces_enabled = 0;
