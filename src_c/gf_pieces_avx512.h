@@ -163,6 +163,77 @@ GF_AVX512 GF_INLINE void gf_pieces_unpack(const gf_pieces_gaps *gaps, float *out
 
 enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
 
+/* The polynomial and its factor (x, 1 or g) for the 16 floats at xs, as two
+ * halves of 8 doubles, each loaded on its own (no shuffle to split them) */
+GF_AVX512 GF_INLINE void gf_pieces_block(const float *xs, __mmask16 live, __m512 factor, int mode,
+                                         const __m512d *lo, const __m512d *hi,
+                                         __m512d *y0, __m512d *y1)
+{
+    __m512d x0 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)live, xs));
+    __m512d x1 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)(live >> 8), xs + 8));
+    *y0 = gf_pieces_eval(x0, lo, hi);
+    *y1 = gf_pieces_eval(x1, lo, hi);
+    if (mode == GF_PIECES_FORWARD) {
+        *y0 = _mm512_mul_pd(*y0, x0);
+        *y1 = _mm512_mul_pd(*y1, x1);
+    } else if (mode == GF_PIECES_BACKWARD) {
+        *y0 = _mm512_mul_pd(*y0, gf_pieces_low_half(factor));
+        *y1 = _mm512_mul_pd(*y1, gf_pieces_high_half(factor));
+    }
+}
+
+/* One chunk of the loop below: the blocks from `start` to `end`, their fast
+ * lanes stored, their gap lanes packed.  Returns how many blocks were not
+ * wholly in the pieces.  skip_outside: test before the polynomial whether any
+ * lane needs it, which saves it on data mostly outside the pieces but costs
+ * 10% on data inside (a branch ahead of the arithmetic), so the loop picks
+ * this per chunk from the chunk before. */
+GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
+                                              const float *xs, float *out, ptrdiff_t start, ptrdiff_t end,
+                                              const __m512d *lo, const __m512d *hi, int mode,
+                                              uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
+                                              int skip_outside)
+{
+    const int backward = mode == GF_PIECES_BACKWARD;
+    ptrdiff_t mixed = 0;
+    gaps->count = 0;
+    for (ptrdiff_t i = start; i < end; i += 16) {
+        __mmask16 live = gf_pieces_live(end - i), gap = 0;
+        __m512i x_bits = _mm512_maskz_loadu_epi32(live, xs + i);
+        __m512 x = _mm512_castsi512_ps(x_bits), factor = x;
+        __mmask16 ok = live;
+        if (backward) {
+            __m512i g_bits = g_step ? _mm512_maskz_loadu_epi32(live, g + i)
+                                    : _mm512_set1_epi32(g_scalar_bits);
+            factor = _mm512_castsi512_ps(g_bits);
+            ok &= gf_pieces_finite(g_bits);
+        }
+        __mmask16 fast = gf_pieces_in_range(x_bits) & ok;
+        __m512d y0 = _mm512_setzero_pd(), y1 = _mm512_setzero_pd();
+        if (!skip_outside || fast)
+            gf_pieces_block(xs + i, live, factor, mode, lo, hi, &y0, &y1);
+        if (__builtin_expect(fast == live, 1)) {
+            /* each half stored on its own: no shuffle to join them */
+            _mm256_mask_storeu_ps(out + i, (__mmask8)live, _mm512_cvtpd_ps(y0));
+            _mm256_mask_storeu_ps(out + i + 8, (__mmask8)(live >> 8), _mm512_cvtpd_ps(y1));
+            gaps->lanes[(i - start) / 16] = 0;
+            continue;
+        }
+        mixed++;
+        __m512 y = gf_pieces_to_float(y0, y1);
+        gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
+        __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_set1_ps(-0.0f);
+        y = _mm512_mask_mov_ps(y, sat.high, mode == GF_PIECES_DERIVATIVE ? one : factor);
+        y = _mm512_mask_mov_ps(y, sat.low, backward ? _mm512_mul_ps(factor, zero) : zero);
+        y = _mm512_mask_mov_ps(y, sat.nan, x);
+        fast |= (sat.high | sat.low | sat.nan) & ok;
+        gap = live & (__mmask16)~fast;
+        _mm512_mask_storeu_ps(out + i, fast, y);
+        gf_pieces_pack(gaps, (i - start) / 16, gap, x, factor);
+    }
+    return mixed;
+}
+
 /* out[i] = x F(x) (forward), F(x) (derivative) or g F(x) (backward, with
  * g = g[i * g_step], g_step 1 or 0 for a broadcast grad_out; g unused
  * otherwise) at x = xs[i].  The general kernels compute the gaps: `unary`
@@ -174,59 +245,20 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
                                        void (*unary)(const float *, float *, ptrdiff_t),
                                        void (*binary)(const float *, const float *, float *, ptrdiff_t))
 {
-    const int backward = mode == GF_PIECES_BACKWARD;
     __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
     gf_pieces_load(table, lo, hi);
     int32_t g_scalar_bits = 0;
-    if (backward) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
+    if (mode == GF_PIECES_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
+    int skip_outside = 0;
     for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
         ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
         gf_pieces_gaps gaps;
-        gaps.count = 0;
-        for (ptrdiff_t i = chunk; i < end; i += 16) {
-            __mmask16 live = gf_pieces_live(end - i), gap = 0;
-            __m512i x_bits = _mm512_maskz_loadu_epi32(live, xs + i);
-            __m512 x = _mm512_castsi512_ps(x_bits), factor = x;
-            __mmask16 ok = live;
-            if (backward) {
-                __m512i g_bits = g_step ? _mm512_maskz_loadu_epi32(live, g + i)
-                                        : _mm512_set1_epi32(g_scalar_bits);
-                factor = _mm512_castsi512_ps(g_bits);
-                ok &= gf_pieces_finite(g_bits);
-            }
-            __mmask16 fast = gf_pieces_in_range(x_bits) & ok;
-            /* each half loaded and stored on its own: no shuffles to split and join */
-            __m512d x0 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)live, xs + i));
-            __m512d x1 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)(live >> 8), xs + i + 8));
-            __m512d y0 = gf_pieces_eval(x0, lo, hi), y1 = gf_pieces_eval(x1, lo, hi);
-            if (mode == GF_PIECES_FORWARD) {
-                y0 = _mm512_mul_pd(y0, x0);
-                y1 = _mm512_mul_pd(y1, x1);
-            } else if (backward) {
-                y0 = _mm512_mul_pd(y0, gf_pieces_low_half(factor));
-                y1 = _mm512_mul_pd(y1, gf_pieces_high_half(factor));
-            }
-            if (__builtin_expect(fast == live, 1)) {
-                _mm256_mask_storeu_ps(out + i, (__mmask8)live, _mm512_cvtpd_ps(y0));
-                _mm256_mask_storeu_ps(out + i + 8, (__mmask8)(live >> 8), _mm512_cvtpd_ps(y1));
-                gaps.lanes[(i - chunk) / 16] = 0;
-                continue;
-            }
-            __m512 y = gf_pieces_to_float(y0, y1);
-            {
-                gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
-                __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_set1_ps(-0.0f);
-                y = _mm512_mask_mov_ps(y, sat.high, mode == GF_PIECES_DERIVATIVE ? one : factor);
-                y = _mm512_mask_mov_ps(y, sat.low, backward ? _mm512_mul_ps(factor, zero) : zero);
-                y = _mm512_mask_mov_ps(y, sat.nan, x);
-                fast |= (sat.high | sat.low | sat.nan) & ok;
-                gap = live & (__mmask16)~fast;
-            }
-            _mm512_mask_storeu_ps(out + i, fast, y);
-            gf_pieces_pack(&gaps, (i - chunk) / 16, gap, x, factor);
-        }
+        ptrdiff_t mixed = skip_outside
+            ? gf_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, 1)
+            : gf_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, 0);
+        skip_outside = 2 * mixed > GF_PIECES_CHUNK;
         if (!gaps.count) continue;
-        if (backward) binary(gaps.g, gaps.x, gaps.y, gaps.count);
+        if (mode == GF_PIECES_BACKWARD) binary(gaps.g, gaps.x, gaps.y, gaps.count);
         else unary(gaps.x, gaps.y, gaps.count);
         gf_pieces_unpack(&gaps, out + chunk, (end - chunk + 15) / 16);
     }
