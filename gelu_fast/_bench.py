@@ -266,7 +266,7 @@ def machine():
     return {
         "cpu": cpu.get("model name") or platform.processor() or platform.machine(),
         "cpu_family_model": f"{cpu['cpu family']}/{cpu['model']}" if "cpu family" in cpu else None,
-        "isa": [f for f in ("avx2", "fma", "avx512f") if f in flags],
+        "isa": [f for f in ("avx2", "fma", "avx512f", "avx512vl") if f in flags],
         "cores_usable": all_threads(),
         "cores_machine": os.cpu_count(),
         "gelu_fast": gf.info(),
@@ -281,4 +281,5 @@ def describe_machine(m):
     info = m["gelu_fast"]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     return (f"{m['cpu']}{family}, {m['cores_usable']} usable cores of {m['cores_machine']}, {isa}; "
-            f"gelu_fast {info['version']} simd={info['simd']} openmp={info['openmp']}; {versions}")
+            f"gelu_fast {info['version']} simd={info['simd']} fast_path={info.get('fast_path')} "
+            f"openmp={info['openmp']}; {versions}")
