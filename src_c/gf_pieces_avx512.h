@@ -18,13 +18,16 @@
  * bounds of gelu_kernels.h (1 ULP forward, 2 ULP of the scale for the
  * derivatives) hold; tests/test_exhaustive_float32.py checks every input.
  *
- * Everything else takes the general kernels of gelu_kernels.h, chosen per
- * element (by the element's own value, not its neighbours'), so a result does
- * not depend on layout, alignment or thread split: lanes outside the range,
- * nan and inf, and, for backward, lanes whose grad_out is inf or nan.  Within
- * the range the fast path and the general kernels may round differently, so
- * float32 results on an AVX-512 machine may differ from an AVX2 machine's by
- * an ULP, both within the bounds.
+ * Outside the pieces, where the result saturates (below GF_PIECES_LOW_*: a
+ * signed zero; above GF_PIECES_HIGH_*: x, 1 or grad_out; src_c/fit_pieces.py
+ * sets both with a factor-2 margin) and for nan (passed through), the fast
+ * path answers itself, with the values the general kernels give.  The rest,
+ * the gaps (and, for backward, lanes whose grad_out is inf or nan), goes to
+ * the general kernels of gelu_kernels.h.  The choice is per element (by the
+ * element's own value, not its neighbours'), so a result does not depend on
+ * layout, alignment or thread split.  Within the pieces the fast path and the
+ * general kernels may round differently, so float32 results on an AVX-512
+ * machine may differ from an AVX2 machine's by an ULP, both within the bounds.
  *
  * Special values: x = +-0 is on the centre piece, whose constant term is
  * exactly 1/2, so the forward results are +-0 and the derivatives 1/2. */
