@@ -193,9 +193,10 @@ typedef double gf_f64;
 
 /* ---- loop generators -------------------------------------------------- */
 
-/* The float32 loops' AVX-512 fast path (gf_pieces_avx512.h): the factor table
- * of each function, and whether the factor multiplies x.  Defined for f32
- * only; float16 and float64 keep the general kernels. */
+/* The float32 loops' AVX-512 fast path (gf_pieces_avx512.h): what each
+ * function's factor multiplies (x, nothing, or grad_out, the backward kernels
+ * using their derivative's table).  Defined for f32 only; float16 and float64
+ * keep the general kernels. */
 #define GF_PIECES_MODE_gelu GF_PIECES_FORWARD
 #define GF_PIECES_MODE_gelu_tanh GF_PIECES_FORWARD
 #define GF_PIECES_MODE_gelu_sigmoid GF_PIECES_FORWARD
