@@ -44,8 +44,8 @@ def get_num_threads():
 
 def info():
     """Build and runtime facts: version, OpenMP, thread count, SIMD level, and
-    the float32 fast path in use (``"avx512 pieces (float32)"`` where the CPU
-    has AVX-512F and AVX-512VL, else None)."""
+    the fast path in use (``"avx512 pieces (float32, float16)"`` where the CPU
+    has AVX-512F, VL and BW, else None)."""
     d = {"version": __version__}
     d.update(_build_info())
     d["num_threads"] = get_num_threads()

@@ -128,6 +128,6 @@ def build_info():
     return {
         "openmp": bool(gf_openmp_enabled()),
         "simd": gf_simd_level().decode(),
-        "fast_path": "avx512 pieces (float32)" if _fast_path else None,
+        "fast_path": "avx512 pieces (float32, float16)" if _fast_path else None,
         "parallel_threshold": gf_parallel_threshold,
     }

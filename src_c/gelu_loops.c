@@ -42,13 +42,14 @@
 int gf_pieces_enabled = 0;
 #endif
 
-/* Turns the AVX-512 float32 fast path on (where the CPU has AVX-512F and VL) or off;
+/* Turns the AVX-512 fast path on (where the CPU has AVX-512F, VL and BW) or off;
  * returns whether it is on.  The module turns it on at import. */
 int gf_set_fast_path(int on)
 {
 #if defined(GF_HAVE_PIECES)
     __builtin_cpu_init();
-    gf_pieces_enabled = on && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    gf_pieces_enabled = on && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+                        && __builtin_cpu_supports("avx512bw");
     return gf_pieces_enabled;
 #else
     (void)on;
@@ -193,10 +194,9 @@ typedef double gf_f64;
 
 /* ---- loop generators -------------------------------------------------- */
 
-/* The float32 loops' AVX-512 fast path (gf_pieces_avx512.h): what each
- * function's factor multiplies (x, nothing, or grad_out, the backward kernels
- * using their derivative's table).  Defined for f32 only; float16 and float64
- * keep the general kernels. */
+/* The float32 and float16 loops' AVX-512 fast path (gf_pieces_avx512.h): what
+ * each function's factor multiplies (x, nothing, or grad_out, the backward
+ * kernels using their derivative's table).  float64 keeps the general kernels. */
 #define GF_PIECES_MODE_gelu GF_PIECES_FORWARD
 #define GF_PIECES_MODE_gelu_tanh GF_PIECES_FORWARD
 #define GF_PIECES_MODE_gelu_sigmoid GF_PIECES_FORWARD
@@ -208,15 +208,28 @@ typedef double gf_f64;
 #define GF_GRAD_OF_gelu_sigmoid_backward gelu_sigmoid_grad
 #define GF_CAT(a, b) GF_CAT_(a, b)
 #define GF_CAT_(a, b) a##b
-#define GF_PIECES_UNARY_f16(NAME)
 #define GF_PIECES_UNARY_f64(NAME)
-#define GF_PIECES_BINARY_f16(NAME)
 #define GF_PIECES_BINARY_f64(NAME)
-#define GF_USE_PIECES_UNARY_f16(NAME, in, out, n)
 #define GF_USE_PIECES_UNARY_f64(NAME, in, out, n)
-#define GF_USE_PIECES_BINARY_f16(NAME, a, a_step, b, out, n)
 #define GF_USE_PIECES_BINARY_f64(NAME, a, a_step, b, out, n)
 #if defined(GF_HAVE_PIECES)
+#define GF_PIECES_UNARY_f16(NAME)                                                            \
+    GF_AVX512 static void NAME##_f16_pieces(const uint16_t *in, uint16_t *out, ptrdiff_t n)  \
+    {                                                                                        \
+        static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
+        gf_pieces_f16(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_##NAME,  \
+                      GF_PIECES_HIGH_##NAME, NAME##_f16_contig, NULL);                       \
+    }
+#define GF_PIECES_BINARY_f16(NAME)                                                           \
+    GF_AVX512 static void NAME##_f16_pieces(const uint16_t *g, ptrdiff_t g_step,             \
+                                            const uint16_t *x, uint16_t *out, ptrdiff_t n)   \
+    {                                                                                        \
+        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
+        gf_pieces_f16(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_##NAME,    \
+                      GF_PIECES_HIGH_##NAME, NULL, NAME##_f16_contig);                       \
+    }
+#define GF_USE_PIECES_UNARY_f16 GF_USE_PIECES_UNARY_f32
+#define GF_USE_PIECES_BINARY_f16 GF_USE_PIECES_BINARY_f32
 #define GF_PIECES_UNARY_f32(NAME)                                                            \
     GF_AVX512 static void NAME##_f32_pieces(const float *in, float *out, ptrdiff_t n)        \
     {                                                                                        \
@@ -233,10 +246,14 @@ typedef double gf_f64;
                       GF_PIECES_HIGH_##NAME, NULL, NAME##_f32_contig);                       \
     }
 #define GF_USE_PIECES_UNARY_f32(NAME, in, out, n) \
-    if (gf_pieces_enabled) { NAME##_f32_pieces(in, out, n); return; }
+    if (gf_pieces_enabled) { NAME##_pieces(in, out, n); return; }
 #define GF_USE_PIECES_BINARY_f32(NAME, a, a_step, b, out, n) \
-    if (gf_pieces_enabled) { NAME##_f32_pieces(a, a_step, b, out, n); return; }
+    if (gf_pieces_enabled) { NAME##_pieces(a, a_step, b, out, n); return; }
 #else
+#define GF_PIECES_UNARY_f16(NAME)
+#define GF_PIECES_BINARY_f16(NAME)
+#define GF_USE_PIECES_UNARY_f16(NAME, in, out, n)
+#define GF_USE_PIECES_BINARY_f16(NAME, a, a_step, b, out, n)
 #define GF_PIECES_UNARY_f32(NAME)
 #define GF_PIECES_BINARY_f32(NAME)
 #define GF_USE_PIECES_UNARY_f32(NAME, in, out, n)
@@ -283,7 +300,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
     /* contiguous, in place or not */                                                        \
     static void NAME##_##SFX##_dense(const gf_##SFX *in, gf_##SFX *out, ptrdiff_t n)         \
     {                                                                                        \
-        GF_USE_PIECES_UNARY_##SFX(NAME, in, out, n)                                          \
+        GF_USE_PIECES_UNARY_##SFX(NAME##_##SFX, in, out, n)                                          \
         if (in == out) NAME##_##SFX##_inplace(out, n);                                       \
         else NAME##_##SFX##_contig(in, out, n);                                              \
     }                                                                                        \
@@ -335,7 +352,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
     static void NAME##_##SFX##_dense(const gf_##SFX *a, const gf_##SFX *b, gf_##SFX *out,    \
                                      ptrdiff_t n)                                            \
     {                                                                                        \
-        GF_USE_PIECES_BINARY_##SFX(NAME, a, 1, b, out, n)                                    \
+        GF_USE_PIECES_BINARY_##SFX(NAME##_##SFX, a, 1, b, out, n)                                    \
         NAME##_##SFX##_contig(a, b, out, n);                                                 \
     }                                                                                        \
     static void NAME##_##SFX##_run(char **args, const ptrdiff_t *steps, ptrdiff_t n)         \
@@ -350,7 +367,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
         if (as == 0 && bs == size && os == size) {                                           \
             gf_##SFX va;                                                                     \
             memcpy(&va, a, sizeof va);                                                       \
-            GF_USE_PIECES_BINARY_##SFX(NAME, &va, 0, (const gf_##SFX *)b, (gf_##SFX *)out, n) \
+            GF_USE_PIECES_BINARY_##SFX(NAME##_##SFX, &va, 0, (const gf_##SFX *)b, (gf_##SFX *)out, n) \
             NAME##_##SFX##_scalar_a(va, (const gf_##SFX *)b, (gf_##SFX *)out, n);            \
             return;                                                                          \
         }                                                                                    \

@@ -37,7 +37,7 @@
 #include <immintrin.h>
 #include "gf_pieces.h"
 
-#define GF_AVX512 __attribute__((target("avx512f,avx512vl")))
+#define GF_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw")))
 #define GF_PIECES_ROWS (GF_PIECES_DEG + 1)
 
 /* the range on the bits of x: [0, 3.75) as unsigned, and [-4.25, -0] as an
@@ -142,13 +142,13 @@ typedef struct {
 } gf_pieces_gaps;
 
 GF_AVX512 GF_INLINE void gf_pieces_pack(gf_pieces_gaps *gaps, ptrdiff_t block, __mmask16 lanes,
-                                        __m512 x, __m512 g)
+                                        __m512 x, __m512 g, int with_g)
 {
     gaps->lanes[block] = lanes;
     if (!lanes) return;
     /* register compress + full store: the memory form is microcoded on Zen 4 */
     _mm512_storeu_ps(gaps->x + gaps->count, _mm512_maskz_compress_ps(lanes, x));
-    _mm512_storeu_ps(gaps->g + gaps->count, _mm512_maskz_compress_ps(lanes, g));
+    if (with_g) _mm512_storeu_ps(gaps->g + gaps->count, _mm512_maskz_compress_ps(lanes, g));
     gaps->count += __builtin_popcount(lanes);
 }
 
@@ -232,7 +232,7 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, 
         fast |= (sat.high | sat.low | sat.nan) & ok;
         gap = live & (__mmask16)~fast;
         _mm512_mask_storeu_ps(out + i, fast, y);
-        gf_pieces_pack(gaps, (i - start) / 16, gap, x, factor);
+        gf_pieces_pack(gaps, (i - start) / 16, gap, x, factor, backward);
     }
     return mixed;
 }
@@ -264,6 +264,81 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
         if (mode == GF_PIECES_BACKWARD) binary(gaps.g, gaps.x, gaps.y, gaps.count);
         else unary(gaps.x, gaps.y, gaps.count);
         gf_pieces_unpack(&gaps, out + chunk, (end - chunk + 15) / 16);
+    }
+}
+
+/* float16 storage, same scheme: the halves are widened exactly (vcvtph2ps),
+ * and each result is rounded to float by truncation with the lost bits ORed
+ * into the last place (round to odd), then to half (vcvtps2ph, nearest-even):
+ * with float's 24 bits at least half's 11 + 2, that is the rounding of the
+ * double result itself, done once.  Saturated lanes and nan take their halves
+ * directly (the input, 1, grad_out, signed zeros); blocks with gap lanes call
+ * the general float16 kernel on the block (float16 data in the gaps is rare
+ * enough that this needs no packing). */
+GF_AVX512 GF_INLINE __m256 gf_pieces_round_to_odd(__m512d y)
+{
+    __m256 r = _mm512_cvt_roundpd_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(r), y, _CMP_NEQ_UQ);
+    __m256i bits = _mm256_castps_si256(r);
+    return _mm256_castsi256_ps(_mm256_mask_or_epi32(bits, inexact, bits, _mm256_set1_epi32(1)));
+}
+
+GF_AVX512 GF_INLINE void gf_pieces_f16(const uint16_t *g, ptrdiff_t g_step, const uint16_t *xs,
+                                       uint16_t *out, ptrdiff_t n, const double (*table)[16], int mode,
+                                       uint32_t low, uint32_t high,
+                                       void (*unary)(const uint16_t *, uint16_t *, ptrdiff_t),
+                                       void (*binary)(const uint16_t *, const uint16_t *, uint16_t *,
+                                                      ptrdiff_t))
+{
+    const int backward = mode == GF_PIECES_BACKWARD;
+    __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
+    gf_pieces_load(table, lo, hi);
+    short g_scalar = 0;
+    if (backward) memcpy(&g_scalar, g, sizeof g_scalar);
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        __mmask16 live = gf_pieces_live(n - i);
+        __m256i raw = _mm256_maskz_loadu_epi16(live, xs + i), g_raw = raw;
+        __m512 x = _mm512_cvtph_ps(raw), factor = x;
+        __m512i x_bits = _mm512_castps_si512(x);
+        __mmask16 ok = live;
+        if (backward) {
+            g_raw = g_step ? _mm256_maskz_loadu_epi16(live, g + i) : _mm256_set1_epi16(g_scalar);
+            factor = _mm512_cvtph_ps(g_raw);
+            ok &= gf_pieces_finite(_mm512_castps_si512(factor));
+        }
+        __mmask16 fast = gf_pieces_in_range(x_bits) & ok;
+        __m512d x0 = gf_pieces_low_half(x), x1 = gf_pieces_high_half(x);
+        __m512d y0 = gf_pieces_eval(x0, lo, hi), y1 = gf_pieces_eval(x1, lo, hi);
+        if (mode == GF_PIECES_FORWARD) {
+            y0 = _mm512_mul_pd(y0, x0);
+            y1 = _mm512_mul_pd(y1, x1);
+        } else if (backward) {
+            y0 = _mm512_mul_pd(y0, gf_pieces_low_half(factor));
+            y1 = _mm512_mul_pd(y1, gf_pieces_high_half(factor));
+        }
+        __m512 rounded = _mm512_castpd_ps(_mm512_insertf64x4(
+            _mm512_castpd256_pd512(_mm256_castps_pd(gf_pieces_round_to_odd(y0))),
+            _mm256_castps_pd(gf_pieces_round_to_odd(y1)), 1));
+        __m256i h = _mm512_cvtps_ph(rounded, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        if (__builtin_expect(fast != live, 0)) {
+            gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
+            const __m256i sign = _mm256_set1_epi16((short)0x8000);
+            __m256i at_high = mode == GF_PIECES_DERIVATIVE ? _mm256_set1_epi16(0x3c00) : backward ? g_raw : raw;
+            __m256i at_low = backward ? _mm256_xor_si256(_mm256_and_si256(g_raw, sign), sign) : sign;
+            h = _mm256_mask_mov_epi16(h, sat.high & ok, at_high);
+            h = _mm256_mask_mov_epi16(h, sat.low & ok, at_low);
+            h = _mm256_mask_mov_epi16(h, sat.nan & ok, raw);
+            __mmask16 gap = live & (__mmask16)~(fast | ((sat.high | sat.low | sat.nan) & ok));
+            if (gap) {
+                uint16_t gb[16], xb[16], yb[16];
+                _mm256_storeu_si256((__m256i *)xb, raw);
+                _mm256_storeu_si256((__m256i *)gb, g_raw);
+                if (backward) binary(gb, xb, yb, 16);
+                else unary(xb, yb, 16);
+                h = _mm256_mask_mov_epi16(h, gap, _mm256_loadu_si256((const __m256i *)yb));
+            }
+        }
+        _mm256_mask_storeu_epi16(out + i, live, h);
     }
 }
 
