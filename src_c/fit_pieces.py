@@ -1,6 +1,6 @@
-"""Fit the piecewise tables of the AVX-512 float32 fast path (src_c/gf_pieces.h).
+"""Fit the piecewise tables of the AVX-512 fast path (src_c/gf_pieces.h).
 
-Each float32 kernel is F(x) times x (forward), F(x) itself (derivative) or
+Each float32/float16 kernel is F(x) times x (forward), F(x) itself (derivative) or
 grad_out times F(x) (backward), where F is the function's factor:
 
     gelu:          Phi(x)                  gelu'          Phi + x phi

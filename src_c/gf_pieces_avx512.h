@@ -1,6 +1,6 @@
-/* The AVX-512 fast path of the float32 kernels.
+/* The AVX-512 fast path of the float32 and float16 kernels.
  *
- * Formula: every float32 kernel is a factor F(x) (src_c/fit_pieces.py lists
+ * Formula: every kernel is a factor F(x) (src_c/fit_pieces.py lists
  * them) times x (forward), times 1 (derivative) or times grad_out (backward).
  *
  * Algorithm: on [-4.25, 3.75), where standard-normal data almost always lies,
@@ -16,7 +16,8 @@
  * forward factors, F itself), and double Horner adds ~2^-50, so a result is
  * within 0.5 + 2^24 * 2^-29.4 < 0.53 ULP of that scale.  The
  * bounds of gelu_kernels.h (1 ULP forward, 2 ULP of the scale for the
- * derivatives) hold; tests/test_exhaustive_float32.py checks every input.
+ * derivatives) hold; tests/test_exhaustive_float32.py checks every float32
+ * input, tests/test_accuracy.py every float16 one (still correctly rounded).
  *
  * Outside the pieces, where the result saturates (below GF_PIECES_LOW_*: a
  * signed zero; above GF_PIECES_HIGH_*: x, 1 or grad_out; src_c/fit_pieces.py
