@@ -208,57 +208,51 @@ typedef double gf_f64;
 #define GF_GRAD_OF_gelu_sigmoid_backward gelu_sigmoid_grad
 #define GF_CAT(a, b) GF_CAT_(a, b)
 #define GF_CAT_(a, b) a##b
-#define GF_PIECES_UNARY_f64(NAME)
-#define GF_PIECES_BINARY_f64(NAME)
-#define GF_USE_PIECES_UNARY_f64(NAME, in, out, n)
-#define GF_USE_PIECES_BINARY_f64(NAME, a, a_step, b, out, n)
+/* NAME_SFX_pieces: the fast path for storage type SFX, driven by
+ * gf_pieces_SFX, with the general contiguous loop for the gaps.  The
+ * GF_USE_ macros take NAME_SFX and return from the caller when it ran. */
 #if defined(GF_HAVE_PIECES)
-#define GF_PIECES_UNARY_f16(NAME)                                                            \
-    GF_AVX512 static void NAME##_f16_pieces(const uint16_t *in, uint16_t *out, ptrdiff_t n)  \
+#define GF_PIECES_UNARY_FOR(NAME, SFX)                                                       \
+    GF_AVX512 static void NAME##_##SFX##_pieces(const gf_##SFX *in, gf_##SFX *out, ptrdiff_t n) \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
-        gf_pieces_f16(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_##NAME,  \
-                      GF_PIECES_HIGH_##NAME, NAME##_f16_contig, NULL);                       \
+        gf_pieces_##SFX(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_##NAME, \
+                        GF_PIECES_HIGH_##NAME, NAME##_##SFX##_contig, NULL);                 \
     }
-#define GF_PIECES_BINARY_f16(NAME)                                                           \
-    GF_AVX512 static void NAME##_f16_pieces(const uint16_t *g, ptrdiff_t g_step,             \
-                                            const uint16_t *x, uint16_t *out, ptrdiff_t n)   \
+#define GF_PIECES_BINARY_FOR(NAME, SFX)                                                      \
+    GF_AVX512 static void NAME##_##SFX##_pieces(const gf_##SFX *g, ptrdiff_t g_step,         \
+                                                const gf_##SFX *x, gf_##SFX *out, ptrdiff_t n) \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
-        gf_pieces_f16(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_##NAME,    \
-                      GF_PIECES_HIGH_##NAME, NULL, NAME##_f16_contig);                       \
+        gf_pieces_##SFX(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_##NAME,  \
+                        GF_PIECES_HIGH_##NAME, NULL, NAME##_##SFX##_contig);                 \
     }
-#define GF_USE_PIECES_UNARY_f16 GF_USE_PIECES_UNARY_f32
-#define GF_USE_PIECES_BINARY_f16 GF_USE_PIECES_BINARY_f32
-#define GF_PIECES_UNARY_f32(NAME)                                                            \
-    GF_AVX512 static void NAME##_f32_pieces(const float *in, float *out, ptrdiff_t n)        \
-    {                                                                                        \
-        static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
-        gf_pieces_f32(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_##NAME,  \
-                      GF_PIECES_HIGH_##NAME, NAME##_f32_contig, NULL);                       \
-    }
-#define GF_PIECES_BINARY_f32(NAME)                                                           \
-    GF_AVX512 static void NAME##_f32_pieces(const float *g, ptrdiff_t g_step, const float *x, \
-                                            float *out, ptrdiff_t n)                         \
-    {                                                                                        \
-        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
-        gf_pieces_f32(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_##NAME,    \
-                      GF_PIECES_HIGH_##NAME, NULL, NAME##_f32_contig);                       \
-    }
-#define GF_USE_PIECES_UNARY_f32(NAME, in, out, n) \
-    if (gf_pieces_enabled) { NAME##_pieces(in, out, n); return; }
-#define GF_USE_PIECES_BINARY_f32(NAME, a, a_step, b, out, n) \
-    if (gf_pieces_enabled) { NAME##_pieces(a, a_step, b, out, n); return; }
+#define GF_PIECES_UNARY_f16(NAME) GF_PIECES_UNARY_FOR(NAME, f16)
+#define GF_PIECES_UNARY_f32(NAME) GF_PIECES_UNARY_FOR(NAME, f32)
+#define GF_PIECES_BINARY_f16(NAME) GF_PIECES_BINARY_FOR(NAME, f16)
+#define GF_PIECES_BINARY_f32(NAME) GF_PIECES_BINARY_FOR(NAME, f32)
+#define GF_USE_PIECES_UNARY(NAME_SFX, in, out, n) \
+    if (gf_pieces_enabled) { NAME_SFX##_pieces(in, out, n); return; }
+#define GF_USE_PIECES_BINARY(NAME_SFX, a, a_step, b, out, n) \
+    if (gf_pieces_enabled) { NAME_SFX##_pieces(a, a_step, b, out, n); return; }
+#define GF_USE_PIECES_UNARY_f16 GF_USE_PIECES_UNARY
+#define GF_USE_PIECES_UNARY_f32 GF_USE_PIECES_UNARY
+#define GF_USE_PIECES_BINARY_f16 GF_USE_PIECES_BINARY
+#define GF_USE_PIECES_BINARY_f32 GF_USE_PIECES_BINARY
 #else
 #define GF_PIECES_UNARY_f16(NAME)
-#define GF_PIECES_BINARY_f16(NAME)
-#define GF_USE_PIECES_UNARY_f16(NAME, in, out, n)
-#define GF_USE_PIECES_BINARY_f16(NAME, a, a_step, b, out, n)
 #define GF_PIECES_UNARY_f32(NAME)
+#define GF_PIECES_BINARY_f16(NAME)
 #define GF_PIECES_BINARY_f32(NAME)
-#define GF_USE_PIECES_UNARY_f32(NAME, in, out, n)
-#define GF_USE_PIECES_BINARY_f32(NAME, a, a_step, b, out, n)
+#define GF_USE_PIECES_UNARY_f16(NAME_SFX, in, out, n)
+#define GF_USE_PIECES_UNARY_f32(NAME_SFX, in, out, n)
+#define GF_USE_PIECES_BINARY_f16(NAME_SFX, a, a_step, b, out, n)
+#define GF_USE_PIECES_BINARY_f32(NAME_SFX, a, a_step, b, out, n)
 #endif
+#define GF_PIECES_UNARY_f64(NAME)
+#define GF_PIECES_BINARY_f64(NAME)
+#define GF_USE_PIECES_UNARY_f64(NAME_SFX, in, out, n)
+#define GF_USE_PIECES_BINARY_f64(NAME_SFX, a, a_step, b, out, n)
 
 /* Strided data goes through the contiguous (vectorized) loop in blocks of this
  * many elements, copied in and out: the same code computes every layout. */
