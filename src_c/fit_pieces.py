@@ -133,22 +133,28 @@ def float_bits(v):
 
 
 def saturation(name, terms):
-    """(low, high): below low (a negative multiple of 1/16) the result rounds
-    to a zero for every input (and grad_out); above high the forward result
-    rounds to x, the derivative to 1 and backward(g, x) to g.  Each is the
+    """Rows (kernel, low_f32, low_f16, high): below low (a negative multiple of
+    1/16) the result in that storage type rounds to a zero for every input
+    (and every finite grad_out); above high the forward result rounds to x,
+    the derivative to 1 and backward(g, x) to g, in both types.  Each is the
     crossing rounded outward to the next 1/16, with a margin of 2x in the
-    value: half of the smallest subnormal, 2^-150, and |F - 1| = 2^-26 (half
-    the half-ULP that keeps x (1 - d) rounding to x at a power of two)."""
+    value: half of the smallest subnormal (2^-150 in float32, 2^-25 in
+    float16), and |F - 1| = 2^-26 (half the half-ULP that keeps x (1 - d)
+    rounding to x at a power of two in float32, and so in float16)."""
     forward = not name.endswith("_grad")
     value = (lambda x: x * sum(terms(x))) if forward else (lambda x: sum(terms(x)))
-    tiny = mp.mpf(2) ** -151
-    low = crossing(lambda x: abs(value(x)) - tiny, mp.mpf(-200), mp.mpf(-2))
     high = crossing(lambda x: abs(sum(terms(x)) - 1) - mp.mpf(2) ** -27, mp.mpf(2), mp.mpf(60))
-    rows = [(name, mp.floor(low * 16) / 16, mp.ceil(high * 16) / 16)]
+    high = mp.ceil(high * 16) / 16
+
+    def low(tiny, largest_g):
+        x = crossing(lambda x: abs(value(x)) * largest_g - tiny, mp.mpf(-400), mp.mpf(-2))
+        return mp.floor(x * 16) / 16
+
+    f32 = (mp.mpf(2) ** -151, mp.mpf(float(np.finfo(np.float32).max)))
+    f16 = (mp.mpf(2) ** -26, mp.mpf(65504))
+    rows = [(name, low(f32[0], 1), low(f16[0], 1), high)]
     if not forward:  # backward(g, x): g * F(x) rounds to a zero for every finite g
-        flt_max = mp.mpf(float(np.finfo(np.float32).max))
-        low_b = crossing(lambda x: abs(value(x)) * flt_max - tiny, mp.mpf(-400), mp.mpf(-2))
-        rows.append((name.replace("_grad", "_backward"), mp.floor(low_b * 16) / 16, rows[0][2]))
+        rows.append((name.replace("_grad", "_backward"), low(*f32), low(*f16), high))
     return rows
 
 
@@ -181,6 +187,7 @@ if __name__ == "__main__":
             row = ", ".join(pieces[i][degree].hex() for i in order)
             print(f"    {{{row}}}, \\")
         print("}")
-        for kernel, low, high in saturation(name[len("GF_PIECES_"):], terms):
-            print(f"#define GF_PIECES_LOW_{kernel} 0x{float_bits(-low):08x}u  /* {mp.nstr(low, 8)} */")
+        for kernel, low_f32, low_f16, high in saturation(name[len("GF_PIECES_"):], terms):
+            for dtype, low in (("f32", low_f32), ("f16", low_f16)):
+                print(f"#define GF_PIECES_LOW_{dtype}_{kernel} 0x{float_bits(-low):08x}u  /* {mp.nstr(low, 8)} */")
             print(f"#define GF_PIECES_HIGH_{kernel} 0x{float_bits(high):08x}u  /* {mp.nstr(high, 8)} */")

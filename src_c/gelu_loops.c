@@ -216,7 +216,7 @@ typedef double gf_f64;
     GF_AVX512 static void NAME##_##SFX##_pieces(const gf_##SFX *in, gf_##SFX *out, ptrdiff_t n) \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
-        gf_pieces_##SFX(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_##NAME, \
+        gf_pieces_##SFX(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_##SFX##_##NAME, \
                         GF_PIECES_HIGH_##NAME, NAME##_##SFX##_contig, NULL);                 \
     }
 #define GF_PIECES_BINARY_FOR(NAME, SFX)                                                      \
@@ -224,7 +224,7 @@ typedef double gf_f64;
                                                 const gf_##SFX *x, gf_##SFX *out, ptrdiff_t n) \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
-        gf_pieces_##SFX(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_##NAME,  \
+        gf_pieces_##SFX(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_##SFX##_##NAME,  \
                         GF_PIECES_HIGH_##NAME, NULL, NAME##_##SFX##_contig);                 \
     }
 #define GF_PIECES_UNARY_f16(NAME) GF_PIECES_UNARY_FOR(NAME, f16)

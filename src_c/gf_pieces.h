@@ -12,7 +12,8 @@
     {0x1.9884533c4858ep-3, 0x1.6883d021edb07p-3, 0x1.ef8e58e4cc286p-4, 0x1.0940856d97c04p-4, 0x1.ba4b436bd276ap-6, 0x1.1f2f05554d3c0p-7, 0x1.2272140113f06p-9, 0x1.c9897d3088c29p-12, 0x1.18a98e361fa52p-14, 0x1.c9897d284198bp-12, 0x1.227214001a7edp-9, 0x1.1f2f0555b3ef3p-7, 0x1.ba4b436c2c0fap-6, 0x1.0940856d928c7p-4, 0x1.ef8e58e4b7a5ap-4, 0x1.6883d021ebeb0p-3}, \
     {0x1.0000000000000p-1, 0x1.62075e232a7e4p-1, 0x1.aec4bd120d689p-1, 0x1.ddcb724ed39edp-1, 0x1.f45a183e9b158p-1, 0x1.fcd21635035dap-1, 0x1.ff4f10f033ce4p-1, 0x1.ffe182436d4afp-1, 0x1.09ad7955c883cp-15, 0x1.e7dbc92ddd6f9p-13, 0x1.61de1f98af5f4p-10, 0x1.96f4e57e1f3c6p-8, 0x1.74bcf82c872a8p-6, 0x1.11a46d8966581p-4, 0x1.44ed0bb7cf777p-3, 0x1.3bf143b9aab2fp-2}, \
 }
-#define GF_PIECES_LOW_gelu 0x41670000u  /* -14.4375 */
+#define GF_PIECES_LOW_f32_gelu 0x41670000u  /* -14.4375 */
+#define GF_PIECES_LOW_f16_gelu 0x40bc0000u  /* -5.875 */
 #define GF_PIECES_HIGH_gelu 0x40b60000u  /* 5.6875 */
 /* max error relative to the scale, in double: 4.81e-10 = 2^-31.0 */
 #define GF_PIECES_gelu_grad { \
@@ -26,9 +27,11 @@
     {0x1.98845338a1db5p-2, 0x1.3b73561de7157p-2, 0x1.ef8e58f3a0a54p-4, -0x1.0940856f3a923p-6, -0x1.ba4b437e0dca2p-5, -0x1.3121f5adbd7f7p-5, -0x1.fc47a2e9beb20p-7, -0x1.251c141bcba6cp-8, -0x1.eb28b8ea4bfb8p-11, -0x1.251c141ca1d1bp-8, -0x1.fc47a2ec85b4cp-7, -0x1.3121f5adc8532p-5, -0x1.ba4b437d4b75cp-5, -0x1.0940856eecf62p-6, 0x1.ef8e58f3927f7p-4, 0x1.3b73561de2a64p-2}, \
     {0x1.0000000000000p-1, 0x1.bc28522bab35bp-1, 0x1.155429a56ddccp+0, 0x1.20a1d22be0b62p+0, 0x1.15d1c05635c10p+0, 0x1.09a0e14ff1111p+0, 0x1.030edeb412585p+0, 0x1.00b8ed486fad1p+0, -0x1.080eb698aeea6p-11, -0x1.71da90deea1d6p-9, -0x1.876f5a088c48bp-7, -0x1.341c29fe24c51p-5, -0x1.5d1c0563864a0p-4, -0x1.050e915f06fa2p-3, -0x1.55429a56ad0bbp-4, 0x1.0f5eb7515442bp-3}, \
 }
-#define GF_PIECES_LOW_gelu_grad 0x416a0000u  /* -14.625 */
+#define GF_PIECES_LOW_f32_gelu_grad 0x416a0000u  /* -14.625 */
+#define GF_PIECES_LOW_f16_gelu_grad 0x40c60000u  /* -6.1875 */
 #define GF_PIECES_HIGH_gelu_grad 0x40ca0000u  /* 6.3125 */
-#define GF_PIECES_LOW_gelu_backward 0x419e8000u  /* -19.8125 */
+#define GF_PIECES_LOW_f32_gelu_backward 0x419e8000u  /* -19.8125 */
+#define GF_PIECES_LOW_f16_gelu_backward 0x40fa0000u  /* -7.8125 */
 #define GF_PIECES_HIGH_gelu_backward 0x40ca0000u  /* 6.3125 */
 /* max error relative to the scale, in double: 1.45e-09 = 2^-29.4 */
 #define GF_PIECES_gelu_tanh { \
@@ -42,7 +45,8 @@
     {0x1.9884533c42569p-3, 0x1.685437ea117c2p-3, 0x1.ef26350e504dcp-4, 0x1.09c7ad1ddf150p-4, 0x1.bda57f8c36959p-6, 0x1.20430f0ae18a5p-7, 0x1.178bf210a71f5p-9, 0x1.8546c142cb3fep-12, 0x1.71d1131576831p-15, 0x1.8546c13a1510ep-12, 0x1.178bf210253bbp-9, 0x1.20430f0b1a4f7p-7, 0x1.bda57f8c8ce9dp-6, 0x1.09c7ad1de05eap-4, 0x1.ef26350e3776bp-4, 0x1.685437ea0f883p-3}, \
     {0x1.0000000000000p-1, 0x1.6202da77dee3cp-1, 0x1.aeb0b772a3ef3p-1, 0x1.ddb86e34b8ef8p-1, 0x1.f46083b4f19f7p-1, 0x1.fce926685e065p-1, 0x1.ff6114754f882p-1, 0x1.ffe8ec8669a9ep-1, 0x1.26a2033c60f4fp-16, 0x1.713799679b5fbp-13, 0x1.3dd7156114133p-10, 0x1.8b6ccbd0e0d4fp-8, 0x1.73ef8961b50eep-6, 0x1.123c8e5a39ac9p-4, 0x1.453d223576925p-3, 0x1.3bfa4b1041b6ep-2}, \
 }
-#define GF_PIECES_LOW_gelu_tanh 0x412d0000u  /* -10.8125 */
+#define GF_PIECES_LOW_f32_gelu_tanh 0x412d0000u  /* -10.8125 */
+#define GF_PIECES_LOW_f16_gelu_tanh 0x40ae0000u  /* -5.4375 */
 #define GF_PIECES_HIGH_gelu_tanh 0x40aa0000u  /* 5.3125 */
 /* max error relative to the scale, in double: 5.31e-10 = 2^-30.8 */
 #define GF_PIECES_gelu_tanh_grad { \
@@ -56,9 +60,11 @@
     {0x1.9884533884a4cp-2, 0x1.3b23b841f1267p-2, 0x1.efeb650cef675p-4, -0x1.f402981b7a23ap-7, -0x1.b9db38529377ap-5, -0x1.384d1696355afp-5, -0x1.043d9bfb2f746p-6, -0x1.18260fb35be3fp-8, -0x1.826a783f8d84ap-11, -0x1.18260fb67c4b3p-8, -0x1.043d9bfbfbd59p-6, -0x1.384d169651611p-5, -0x1.b9db38521b1c1p-5, -0x1.f4029819f7ab6p-7, 0x1.efeb650ce3685p-4, 0x1.3b23b841eaf3cp-2}, \
     {0x1.0000000000000p-1, 0x1.bc17e8726c69ap-1, 0x1.153d225addc06p+0, 0x1.20b1a78fef4bdp+0, 0x1.160a99d368489p+0, 0x1.09b731caaa26cp+0, 0x1.02f72e10d4d4ep+0, 0x1.009ec537b83f5p+0, -0x1.5f66f2c2d422fp-12, -0x1.3d8a6f6f6e999p-9, -0x1.7b97086a17a40p-7, -0x1.36e63955403eap-5, -0x1.60a99d36a3adfp-4, -0x1.058d3c7f838ccp-3, -0x1.53d225ada10f1p-4, 0x1.0fa05e364d40fp-3}, \
 }
-#define GF_PIECES_LOW_gelu_tanh_grad 0x412f0000u  /* -10.9375 */
+#define GF_PIECES_LOW_f32_gelu_tanh_grad 0x412f0000u  /* -10.9375 */
+#define GF_PIECES_LOW_f16_gelu_tanh_grad 0x40b60000u  /* -5.6875 */
 #define GF_PIECES_HIGH_gelu_tanh_grad 0x40b80000u  /* 5.75 */
-#define GF_PIECES_LOW_gelu_tanh_backward 0x415a0000u  /* -13.625 */
+#define GF_PIECES_LOW_f32_gelu_tanh_backward 0x415a0000u  /* -13.625 */
+#define GF_PIECES_LOW_f16_gelu_tanh_backward 0x40dc0000u  /* -6.875 */
 #define GF_PIECES_HIGH_gelu_tanh_backward 0x40b80000u  /* 5.75 */
 /* max error relative to the scale, in double: 7.76e-11 = 2^-33.6 */
 #define GF_PIECES_gelu_sigmoid { \
@@ -72,7 +78,8 @@
     {0x1.b3b6458cef660p-3, 0x1.6d7497ba7a023p-3, 0x1.c69f76bafbae9p-4, 0x1.d324e15bf4a3ap-5, 0x1.b21e6bb79b835p-6, 0x1.80c84a3adce7ep-7, 0x1.4dedc52ecc7b8p-8, 0x1.1f255677275c6p-9, 0x1.ebe2874b2e4a9p-11, 0x1.1f25567726a19p-9, 0x1.4dedc52ec0c72p-8, 0x1.80c84a3abe67bp-7, 0x1.b21e6bb77e8f2p-6, 0x1.d324e15c38c85p-5, 0x1.c69f76bb45f44p-4, 0x1.6d7497ba02a5ep-3}, \
     {0x1.0000000000000p-1, 0x1.66cc39f0804a9p-1, 0x1.b10c24838f46fp-1, 0x1.db054c6735adbp-1, 0x1.ef8752d29fe47p-1, 0x1.f8d5b7a43e469p-1, 0x1.fcea73d28a1bap-1, 0x1.feadb48704872p-1, 0x1.2152c7cce363dp-10, 0x1.524b78fb797dfp-9, 0x1.8ac616baf740ap-8, 0x1.ca9216f07a827p-7, 0x1.078ad2d605e9cp-5, 0x1.27d59cc63f65fp-4, 0x1.3bcf6df1baf45p-3, 0x1.32678c1f28b3dp-2}, \
 }
-#define GF_PIECES_LOW_gelu_sigmoid 0x42800000u  /* -64.0 */
+#define GF_PIECES_LOW_f32_gelu_sigmoid 0x42800000u  /* -64.0 */
+#define GF_PIECES_LOW_f16_gelu_sigmoid 0x41410000u  /* -12.0625 */
 #define GF_PIECES_HIGH_gelu_sigmoid 0x41300000u  /* 11.0 */
 /* max error relative to the scale, in double: 6.76e-10 = 2^-30.5 */
 #define GF_PIECES_gelu_sigmoid_grad { \
@@ -86,7 +93,9 @@
     {0x1.b3b6454014fc5p-2, 0x1.2f0368d6427dap-2, 0x1.761d41995d1ddp-4, -0x1.5839c2030e082p-7, -0x1.0136242bdd743p-5, -0x1.9aee017a2c7f9p-6, -0x1.fc5215734ae27p-7, -0x1.19da0318a4292p-7, -0x1.26b2e607cc00cp-8, -0x1.19da03189c28bp-7, -0x1.fc52157340d9bp-7, -0x1.9aee017a464d1p-6, -0x1.0136242c329d3p-5, -0x1.5839c2039f57bp-7, 0x1.761d419a69e19p-4, 0x1.2f0368d66fe8dp-2}, \
     {0x1.0000000000000p-1, 0x1.c2295fdbfd535p-1, 0x1.115a011980752p+0, 0x1.194e1b54d29d0p+0, 0x1.12e59024b2d31p+0, 0x1.0b72aeb85735bp+0, 0x1.0648cc8858af9p+0, 0x1.0343dcf222ee3p+0, -0x1.a38dd55854687p-8, -0x1.a1ee79117a99ap-7, -0x1.923322162d634p-6, -0x1.6e55d70add6d1p-5, -0x1.2e59024b141eep-4, -0x1.94e1b54d4fab0p-4, -0x1.15a01198e74b4p-4, 0x1.eeb50123f5939p-4}, \
 }
-#define GF_PIECES_LOW_gelu_sigmoid_grad 0x42808000u  /* -64.25 */
+#define GF_PIECES_LOW_f32_gelu_sigmoid_grad 0x42808000u  /* -64.25 */
+#define GF_PIECES_LOW_f16_gelu_sigmoid_grad 0x41460000u  /* -12.375 */
 #define GF_PIECES_HIGH_gelu_sigmoid_grad 0x414d0000u  /* 12.8125 */
-#define GF_PIECES_LOW_gelu_sigmoid_backward 0x42e98000u  /* -116.75 */
+#define GF_PIECES_LOW_f32_gelu_sigmoid_backward 0x42e98000u  /* -116.75 */
+#define GF_PIECES_LOW_f16_gelu_sigmoid_backward 0x41998000u  /* -19.1875 */
 #define GF_PIECES_HIGH_gelu_sigmoid_backward 0x414d0000u  /* 12.8125 */

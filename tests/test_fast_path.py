@@ -19,15 +19,19 @@ pytestmark = pytest.mark.skipif(not _ufuncs._set_fast_path(True), reason="no AVX
 
 
 def _saturation_bounds():
-    """LOW and HIGH of every kernel, read from src_c/gf_pieces.h: below LOW
-    the result is a signed zero, above HIGH it is x (forward), 1 (derivative)
-    or grad_out (backward)"""
+    """LOW (per storage type) and HIGH of every kernel, read from
+    src_c/gf_pieces.h: below LOW the result is a signed zero, above HIGH it
+    is x (forward), 1 (derivative) or grad_out (backward)"""
     text = (Path(__file__).resolve().parents[1] / "src_c" / "gf_pieces.h").read_text()
-    found = {}
-    for which, name, bits in re.findall(r"#define GF_PIECES_(LOW|HIGH)_(\w+) 0x([0-9a-f]{8})u", text):
-        value = float(np.array(int(bits, 16), dtype=np.uint32).view(np.float32))
-        found.setdefault(which, {})[name] = -value if which == "LOW" else value
-    return found["LOW"], found["HIGH"]
+
+    def value(bits):
+        return float(np.array(int(bits, 16), dtype=np.uint32).view(np.float32))
+
+    low = {np.float32: {}, np.float16: {}}
+    for dtype, name, bits in re.findall(r"#define GF_PIECES_LOW_(f32|f16)_(\w+) 0x([0-9a-f]{8})u", text):
+        low[np.float32 if dtype == "f32" else np.float16][name] = -value(bits)
+    high = {name: value(bits) for name, bits in re.findall(r"#define GF_PIECES_HIGH_(\w+) 0x([0-9a-f]{8})u", text)}
+    return low, high
 
 
 LOW, HIGH = _saturation_bounds()
@@ -62,7 +66,7 @@ def _around(v, count=3):
 def boundary_values(name):
     """Every boundary of the fast path, the piece joints, and the specials."""
     v = []
-    for b in (*PIECES, LOW[name], HIGH[name]):
+    for b in (*PIECES, LOW[np.float32][name], LOW[np.float16][name], HIGH[name]):
         v += _around(b)
     for k in range(-17, 16):  # joints between pieces at odd multiples of 1/4
         v += _around(k / 4, 2)
@@ -75,7 +79,7 @@ def mixed_values(name, dtype, n=20_000, seed=0):
     blocks of 16 mix every class"""
     rng = np.random.default_rng(seed)
     parts = [rng.standard_normal(n),
-             rng.uniform(LOW[name] - 5, PIECES[0], n // 4),
+             rng.uniform(LOW[dtype][name] - 5, PIECES[0], n // 4),
              rng.uniform(PIECES[1], HIGH[name] + 5, n // 4),
              rng.choice([np.inf, -np.inf, np.nan, 1e30, -1e30, 0.0, -0.0], n // 8),
              boundary_values(name)]
