@@ -145,10 +145,7 @@ def ulp_error(y, ref, dtype, scale=None):
     dtype = np.dtype(dtype)
     ref = np.asarray(ref, dtype=np.float64)
     scale = np.abs(ref) if scale is None else np.asarray(scale, dtype=np.float64)
-    tiny = np.finfo(dtype).smallest_subnormal
-    with np.errstate(over="ignore"):
-        spacing = np.spacing(np.abs(scale).astype(dtype)).astype(np.float64)
-    spacing = np.maximum(spacing, tiny)
+    spacing = _binade_spacing(scale, np.finfo(dtype))
     y = np.asarray(y, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         err = np.abs(y - ref) / spacing
@@ -158,9 +155,20 @@ def ulp_error(y, ref, dtype, scale=None):
 def ulp_error_mp(y, ref, scale=None):
     """ULP error of one float64 result `y` against an mpmath value."""
     scale = abs(ref) if scale is None else scale
-    s = float(scale)
-    spacing = max(float(np.spacing(abs(s))) if np.isfinite(s) else np.inf, 5e-324)
+    spacing = float(_binade_spacing(np.float64(abs(scale)), np.finfo(np.float64)))
     return float(abs(mp.mpf(y) - ref) / spacing)
+
+
+def _binade_spacing(scale, finfo):
+    """The ULP of |scale| in the format `finfo`, continued past its largest
+    binade (np.spacing of the largest finite value is inf, which would excuse
+    any error there), and never below the smallest subnormal; inf for an
+    infinite scale."""
+    scale = np.abs(np.asarray(scale, dtype=np.float64))
+    exponent = np.frexp(scale)[1].astype(np.float64)  # scale = m 2^exponent, m in [0.5, 1)
+    spacing = np.exp2(exponent - 1 - finfo.nmant)
+    spacing = np.where(scale == 0, 0.0, np.where(np.isfinite(scale), spacing, np.inf))
+    return np.maximum(spacing, float(finfo.smallest_subnormal))
 
 
 # ---- summaries, for `python -m gelu_fast` and bench/accuracy_peers.py -------
