@@ -46,7 +46,7 @@
 #define GF_PIECES_POS_END 0x40700000u  /* 3.75f */
 #define GF_PIECES_NEG_END 0x40880000u  /* 4.25f without its sign */
 
-/* 1 when this process uses the fast path (the CPU has AVX-512F and VL, and
+/* 1 when this process uses the fast path (the CPU has AVX-512F, VL and BW, and
  * gf_set_fast_path has not turned it off) */
 extern int gf_pieces_enabled;
 
