@@ -24,6 +24,16 @@ evaluates the double coefficients by Horner in double (as the kernel does) at
 Beyond the pieces the results saturate (see saturation()); the fast path
 returns them directly, and leaves only the gaps between to the general kernels.
 
+The float32 tier (float_table()) evaluates the same factors in float32 at
+x' = -|x| (each factor F has F(x) = 1 - F(-x), so the kernel mirrors the
+positive side), on 32 pieces of width 1/8: u = 8x' - k with k = round(8x'),
+k = -31..0, x' in (-3.9375, 0].  Narrow pieces keep the part of F the kernel
+rounds in single float32 (u^2 times a polynomial) a small fraction of F.  Per
+piece: c0 as a float pair (hi + lo), c1..cd as floats, rounded one by one
+from c0 up, each refit of the higher terms absorbing the rounding of the one
+before (the same weighted least squares, in double, against mpmath values).
+The centre piece covers only its half (x' <= 0) and holds c0 = 1/2 exactly.
+
 Run:  python src_c/fit_pieces.py > src_c/gf_pieces.h   (about half a minute)
 """
 import mpmath as mp
@@ -158,6 +168,66 @@ def saturation(name, terms):
     return rows
 
 
+FLOAT_DEG, FLOAT_NODES = 5, 120
+# (table column, centre, a): the piece's u = a x' - k; the column is k mod 32,
+# which the kernel reads off the bits of 8x' + 1.5 2^23
+FLOAT_PIECES = [(k % 32, mp.mpf(k) / 8, 8) for k in range(-31, 1)]
+
+
+def fit_float_piece(terms, centre, a, degree):
+    """[c0 hi, c0 lo, c1, .., c_degree] as floats for one piece, and the max
+    error of the rounded polynomial (exact arithmetic) relative to the scale."""
+    nodes = np.cos(np.pi * (np.arange(FLOAT_NODES) + 0.5) / FLOAT_NODES) / 2
+    if centre == 0:  # the centre piece serves x' <= 0 only
+        nodes = -(nodes + 0.5) / 2
+    values, scales = [], []
+    for u in nodes:
+        first, second = terms(centre + mp.mpf(float(u)) / a)
+        values.append(first + second)
+        scales.append(abs(first) + abs(second))
+    y = np.array([float(v) for v in values])
+    # y's own rounding (2^-53) is far below the fit's 2^-29 and c0's 2^-48
+    scale = np.array([float(v) for v in scales])
+    powers = np.vander(nodes, degree + 1, increasing=True)
+    first = 1 if centre == 0 else 0
+    target = y - (0.5 if first else 0.0)
+    weights = np.ones(FLOAT_NODES)
+    for _ in range(ITERATIONS + 4):  # Lawson: weights towards minimax
+        w = weights / scale
+        c = np.linalg.lstsq(powers[:, first:] * w[:, None], target * w, rcond=None)[0]
+        err = np.abs(powers[:, first:] @ c - target) / scale
+        weights = weights * np.sqrt(err / err.max())
+        weights = np.maximum(weights / weights.max(), 1e-6)
+    c0 = 0.5 if first else float(c[0])
+    hi = float(np.float32(c0))
+    lo = float(np.float32(c0 - hi))
+    rest = y - hi - lo
+    w = weights / scale
+    coefs = [hi, lo]
+    for j in range(1, degree + 1):  # round c_j, refit c_j+1.. on what is left
+        cj = np.linalg.lstsq(powers[:, j:] * w[:, None], rest * w, rcond=None)[0][0]
+        cj = float(np.float32(cj))
+        coefs.append(cj)
+        rest = rest - cj * nodes**j
+    # the error at the nodes, and (mpmath) between them
+    worst = float(np.max(np.abs(rest) / scale))
+    for u in np.linspace(nodes.min(), nodes.max(), 201):
+        first_term, second_term = terms(centre + mp.mpf(float(u)) / a)
+        p = mp.mpf(hi) + lo + sum(mp.mpf(coefs[j + 1]) * mp.mpf(float(u))**j for j in range(1, degree + 1))
+        worst = max(worst, float(abs(p - first_term - second_term) / (abs(first_term) + abs(second_term))))
+    return coefs, worst
+
+
+def float_table(name, terms):
+    table, worst = [[0.0] * 32 for _ in range(FLOAT_DEG + 2)], 0.0
+    for column, centre, a in FLOAT_PIECES:
+        coefs, err = fit_float_piece(terms, centre, a, FLOAT_DEG)
+        worst = max(worst, err)
+        for row, v in enumerate(coefs):
+            table[row][column] = v
+    return table, worst
+
+
 def check_piece(terms, centre, coefs, points=2001):
     """Max error of the double Horner evaluation, relative to the scale."""
     worst = 0.0
@@ -191,3 +261,15 @@ if __name__ == "__main__":
             for dtype, low in (("f32", low_f32), ("f16", low_f16)):
                 print(f"#define GF_PIECES_LOW_{dtype}_{kernel} 0x{float_bits(-low):08x}u  /* {mp.nstr(low, 8)} */")
             print(f"#define GF_PIECES_HIGH_{kernel} 0x{float_bits(high):08x}u  /* {mp.nstr(high, 8)} */")
+    print("/* The float32 tier: F at x' = -|x|, rows c0 hi, c0 lo, c1, .., cd; column")
+    print(" * k mod 32, u = 8x' - k.  Errors: of the rounded coefficients in exact")
+    print(" * arithmetic, relative to the scale. */")
+    print(f"#define GF_FLOAT_PIECES_ROWS {FLOAT_DEG + 2}")
+    for name, terms in FACTORS:
+        table, worst = float_table(name, terms)
+        fname = name.replace("GF_PIECES_", "GF_FLOAT_PIECES_")
+        print(f"/* max error relative to the scale: {worst:.3g} = 2^{np.log2(worst):.1f} */")
+        print(f"#define {fname} {{ \\")
+        for row in table:
+            print("    {" + ", ".join(np.float32(v).item().hex() for v in row) + "}, \\")
+        print("}")

@@ -49,7 +49,7 @@ int gf_set_fast_path(int on)
 #if defined(GF_HAVE_PIECES)
     __builtin_cpu_init();
     gf_pieces_enabled = on && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
-                        && __builtin_cpu_supports("avx512bw");
+                        && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
     return gf_pieces_enabled;
 #else
     (void)on;
@@ -212,25 +212,48 @@ typedef double gf_f64;
  * gf_pieces_SFX, with the general contiguous loop for the gaps.  The
  * GF_USE_ macros take NAME_SFX and return from the caller when it ran. */
 #if defined(GF_HAVE_PIECES)
-#define GF_PIECES_UNARY_FOR(NAME, SFX)                                                       \
-    GF_AVX512 static void NAME##_##SFX##_pieces(const gf_##SFX *in, gf_##SFX *out, ptrdiff_t n) \
+/* float32 goes through the float32 tier first (gf_float_pieces_f32), with
+ * NAME_f32_rest (the double path) for what it leaves; float16 goes straight
+ * to the double path, whose rounding to odd keeps it correctly rounded. */
+#define GF_PIECES_REST(NAME, TABLE, MODE, UNARY, BINARY)                                      \
+    GF_AVX512 __attribute__((noinline)) static void NAME##_f32_rest(const float *g, const float *x, \
+                                                                   float *y, ptrdiff_t n)    \
+    {                                                                                        \
+        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, TABLE);           \
+        gf_pieces_f32(g, 1, x, y, n, table, MODE, GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME, UNARY, BINARY); \
+    }
+#define GF_PIECES_UNARY_f32(NAME)                                                            \
+    GF_PIECES_REST(NAME, NAME, GF_PIECES_MODE_##NAME, NAME##_f32_contig, NULL)               \
+    GF_AVX512 static void NAME##_f32_pieces(const float *in, float *out, ptrdiff_t n)        \
+    {                                                                                        \
+        static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_FLOAT_PIECES_##NAME;         \
+        gf_float_pieces_f32(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME,               \
+                            GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME, NAME##_f32_rest); \
+    }
+#define GF_PIECES_BINARY_f32(NAME)                                                           \
+    GF_PIECES_REST(NAME, GF_GRAD_OF_##NAME, GF_PIECES_BACKWARD, NULL, NAME##_f32_contig)     \
+    GF_AVX512 static void NAME##_f32_pieces(const float *g, ptrdiff_t g_step, const float *x, float *out, \
+                                            ptrdiff_t n)                                     \
+    {                                                                                        \
+        static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_CAT(GF_FLOAT_PIECES_, GF_GRAD_OF_##NAME); \
+        gf_float_pieces_f32(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_f32_##NAME, \
+                            GF_PIECES_HIGH_##NAME, NAME##_f32_rest);                                                \
+    }
+#define GF_PIECES_UNARY_f16(NAME)                                                            \
+    GF_AVX512 static void NAME##_f16_pieces(const gf_f16 *in, gf_f16 *out, ptrdiff_t n)      \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
-        gf_pieces_##SFX(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_##SFX##_##NAME, \
-                        GF_PIECES_HIGH_##NAME, NAME##_##SFX##_contig, NULL);                 \
+        gf_pieces_f16(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_f16_##NAME, \
+                      GF_PIECES_HIGH_##NAME, NAME##_f16_contig, NULL);                       \
     }
-#define GF_PIECES_BINARY_FOR(NAME, SFX)                                                      \
-    GF_AVX512 static void NAME##_##SFX##_pieces(const gf_##SFX *g, ptrdiff_t g_step,         \
-                                                const gf_##SFX *x, gf_##SFX *out, ptrdiff_t n) \
+#define GF_PIECES_BINARY_f16(NAME)                                                           \
+    GF_AVX512 static void NAME##_f16_pieces(const gf_f16 *g, ptrdiff_t g_step, const gf_f16 *x, \
+                                            gf_f16 *out, ptrdiff_t n)                        \
     {                                                                                        \
         static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
-        gf_pieces_##SFX(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_##SFX##_##NAME,  \
-                        GF_PIECES_HIGH_##NAME, NULL, NAME##_##SFX##_contig);                 \
+        gf_pieces_f16(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_f16_##NAME, \
+                      GF_PIECES_HIGH_##NAME, NULL, NAME##_f16_contig);                       \
     }
-#define GF_PIECES_UNARY_f16(NAME) GF_PIECES_UNARY_FOR(NAME, f16)
-#define GF_PIECES_UNARY_f32(NAME) GF_PIECES_UNARY_FOR(NAME, f32)
-#define GF_PIECES_BINARY_f16(NAME) GF_PIECES_BINARY_FOR(NAME, f16)
-#define GF_PIECES_BINARY_f32(NAME) GF_PIECES_BINARY_FOR(NAME, f32)
 #define GF_USE_PIECES_UNARY(NAME_SFX, in, out, n) \
     if (gf_pieces_enabled) { NAME_SFX##_pieces(in, out, n); return; }
 #define GF_USE_PIECES_BINARY(NAME_SFX, a, a_step, b, out, n) \

@@ -38,7 +38,7 @@
 #include <immintrin.h>
 #include "gf_pieces.h"
 
-#define GF_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw")))
+#define GF_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
 #define GF_PIECES_ROWS (GF_PIECES_DEG + 1)
 
 /* the range on the bits of x: [0, 3.75) as unsigned, and [-4.25, -0] as an
@@ -131,41 +131,63 @@ GF_AVX512 GF_INLINE __mmask16 gf_pieces_live(ptrdiff_t left)
  * blocks.  The lanes in neither the pieces nor the saturated ranges (the
  * gaps) are packed, as they are met, into a buffer (vcompressps), which the
  * general kernels compute in one call after the chunk; the results are
- * unpacked (vexpandps) into their lanes.  So the hot loop has no calls and
- * keeps the coefficients in registers, and inputs in the gaps cost what the
- * general kernels cost, however they are scattered. */
-#define GF_PIECES_CHUNK 64
+ * unpacked (vexpandps) into their lanes, visiting only the blocks that had
+ * gaps.  So the hot loop has no calls and keeps the coefficients in
+ * registers, and inputs in the gaps cost what the general kernels cost,
+ * however they are scattered. */
+#define GF_PIECES_CHUNK 256
 
 typedef struct {
-    __mmask16 lanes[GF_PIECES_CHUNK];  /* per block, the lanes in the gaps */
-    ptrdiff_t count;                   /* packed so far */
+    ptrdiff_t count;                   /* lanes packed so far */
+    ptrdiff_t blocks;                  /* blocks with gaps so far */
+    int32_t block[GF_PIECES_CHUNK];    /* each one's index in the chunk */
+    __mmask16 lanes[GF_PIECES_CHUNK];  /* and its gap lanes */
     float x[16 * GF_PIECES_CHUNK + 16], g[16 * GF_PIECES_CHUNK + 16], y[16 * GF_PIECES_CHUNK + 16];
 } gf_pieces_gaps;
 
 GF_AVX512 GF_INLINE void gf_pieces_pack(gf_pieces_gaps *gaps, ptrdiff_t block, __mmask16 lanes,
                                         __m512 x, __m512 g, int with_g)
 {
-    gaps->lanes[block] = lanes;
     if (!lanes) return;
+    gaps->block[gaps->blocks] = (int32_t)block;
+    gaps->lanes[gaps->blocks++] = lanes;
     /* register compress + full store: the memory form is microcoded on Zen 4 */
     _mm512_storeu_ps(gaps->x + gaps->count, _mm512_maskz_compress_ps(lanes, x));
     if (with_g) _mm512_storeu_ps(gaps->g + gaps->count, _mm512_maskz_compress_ps(lanes, g));
     gaps->count += __builtin_popcount(lanes);
 }
 
-GF_AVX512 GF_INLINE void gf_pieces_unpack(const gf_pieces_gaps *gaps, float *out, ptrdiff_t blocks)
+GF_AVX512 GF_INLINE void gf_pieces_unpack(const gf_pieces_gaps *gaps, float *out)
 {
     ptrdiff_t at = 0;
-    for (ptrdiff_t b = 0; b < blocks && at < gaps->count; b++) {
-        __mmask16 lanes = gaps->lanes[b];
-        if (!lanes) continue;
+    for (ptrdiff_t j = 0; j < gaps->blocks; j++) {
+        __mmask16 lanes = gaps->lanes[j];
         __m512 y = _mm512_maskz_expand_ps(lanes, _mm512_loadu_ps(gaps->y + at));
-        _mm512_mask_storeu_ps(out + 16 * b, lanes, y);
+        _mm512_mask_storeu_ps(out + 16 * (ptrdiff_t)gaps->block[j], lanes, y);
         at += __builtin_popcount(lanes);
     }
 }
 
 enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
+
+/* A block whose live lanes are not all on the fast path (`fast`, with `y`
+ * their results): the saturated lanes and nan take their results directly,
+ * all of these are stored, and the rest (the gaps) are packed for later.
+ * `ok`: the live lanes whose grad_out the fast path may use. */
+GF_AVX512 __attribute__((noinline)) static void gf_pieces_settle(gf_pieces_gaps *gaps, ptrdiff_t block, float *out, __m512 y,
+                                          __m512i x_bits, __m512 factor, __mmask16 fast, __mmask16 ok,
+                                          __mmask16 live, int mode, uint32_t low, uint32_t high)
+{
+    const int backward = mode == GF_PIECES_BACKWARD;
+    gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
+    __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_set1_ps(-0.0f), x = _mm512_castsi512_ps(x_bits);
+    y = _mm512_mask_mov_ps(y, sat.high, mode == GF_PIECES_DERIVATIVE ? one : factor);
+    y = _mm512_mask_mov_ps(y, sat.low, backward ? _mm512_mul_ps(factor, zero) : zero);
+    y = _mm512_mask_mov_ps(y, sat.nan, x);
+    fast |= (sat.high | sat.low | sat.nan) & ok;
+    _mm512_mask_storeu_ps(out, fast, y);
+    gf_pieces_pack(gaps, block, live & (__mmask16)~fast, x, factor, backward);
+}
 
 /* The polynomial and its factor (x, 1 or g) for the 16 floats at xs, as two
  * halves of 8 doubles, each loaded on its own (no shuffle to split them) */
@@ -200,9 +222,9 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, 
 {
     const int backward = mode == GF_PIECES_BACKWARD;
     ptrdiff_t mixed = 0;
-    gaps->count = 0;
+    gaps->count = gaps->blocks = 0;
     for (ptrdiff_t i = start; i < end; i += 16) {
-        __mmask16 live = gf_pieces_live(end - i), gap = 0;
+        __mmask16 live = gf_pieces_live(end - i);
         __m512i x_bits = _mm512_maskz_loadu_epi32(live, xs + i);
         __m512 x = _mm512_castsi512_ps(x_bits), factor = x;
         __mmask16 ok = live;
@@ -220,20 +242,11 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, 
             /* each half stored on its own: no shuffle to join them */
             _mm256_mask_storeu_ps(out + i, (__mmask8)live, _mm512_cvtpd_ps(y0));
             _mm256_mask_storeu_ps(out + i + 8, (__mmask8)(live >> 8), _mm512_cvtpd_ps(y1));
-            gaps->lanes[(i - start) / 16] = 0;
             continue;
         }
         mixed++;
-        __m512 y = gf_pieces_to_float(y0, y1);
-        gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
-        __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_set1_ps(-0.0f);
-        y = _mm512_mask_mov_ps(y, sat.high, mode == GF_PIECES_DERIVATIVE ? one : factor);
-        y = _mm512_mask_mov_ps(y, sat.low, backward ? _mm512_mul_ps(factor, zero) : zero);
-        y = _mm512_mask_mov_ps(y, sat.nan, x);
-        fast |= (sat.high | sat.low | sat.nan) & ok;
-        gap = live & (__mmask16)~fast;
-        _mm512_mask_storeu_ps(out + i, fast, y);
-        gf_pieces_pack(gaps, (i - start) / 16, gap, x, factor, backward);
+        gf_pieces_settle(gaps, (i - start) / 16, out + i, gf_pieces_to_float(y0, y1), x_bits, factor,
+                         fast, ok, live, mode, low, high);
     }
     return mixed;
 }
@@ -264,7 +277,190 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
         if (!gaps.count) continue;
         if (mode == GF_PIECES_BACKWARD) binary(gaps.g, gaps.x, gaps.y, gaps.count);
         else unary(gaps.x, gaps.y, gaps.count);
-        gf_pieces_unpack(&gaps, out + chunk, (end - chunk + 15) / 16);
+        gf_pieces_unpack(&gaps, out + chunk);
+    }
+}
+
+/* ---- the float32 tier ------------------------------------------------ *
+ *
+ * float32 data first meets a cheaper evaluation of the same factors, in
+ * float32 at 16 lanes (the double path above does 8), which answers almost
+ * all standard-normal data and hands what it does not cover to the double
+ * path.
+ *
+ * Algorithm: every factor has F(x) = 1 - F(-x), so F is evaluated at
+ * x' = -|x| and mirrored where x >= 0.  32 pieces of width 1/8 on
+ * (-3.9375, 0] (src_c/fit_pieces.py, float_table): t = 8x' (by the exponent
+ * field), k = round(t), u = t - k (exact, vreduceps), and the piece's column,
+ * k mod 32, is the low bits of t + 1.5 2^23; one vpermt2ps per coefficient.
+ * F(x') = c0 + c1 u + u^2 q(u) is carried as a float pair s + l: c0 is a
+ * float pair, c1 u is split exactly by an fma and added to c0 by Fast2Sum,
+ * and only l (c0's low part, the two rounding errors, u^2 q(u) by float
+ * Horner) is rounded in float32.  The mirror 1 - s is another Fast2Sum
+ * (|s| <= 1).  The result: s + l rounded (derivative); x s + x l by one fma,
+ * x s exact inside it (forward); g s split exactly by an fma and
+ * g s + g l = rh - ((rh - g s) - g l) (backward, where a zero result keeps
+ * the sign of g s).  A forward result takes x's sign, so gelu(-0) = -0.
+ *
+ * Error bound: u^2 q(u) is at most ~1/30 of F on every piece, so the float32
+ * roundings in l cost ~0.02 ULP; the fits are within 2^-26.7 .. 2^-29.8 of
+ * the scale (coefficients rounded to float), ~0.15 ULP at most; Fast2Sum is
+ * exact where |c0| >= |c1 u|, and near the derivatives' zero (where it may
+ * not be) its error is within a float32 rounding of the scale.  Measured
+ * over every float32 input (tests/test_exhaustive_float32.py): see the
+ * README's accuracy table.
+ *
+ * Range and special values: a lane is on this tier when |x| < 3.9375 and,
+ * for backward, |grad_out| < 2^120 (so g s cannot overflow, where the error
+ * term would be inf - inf).  x = +-0 is on the centre piece (c0 = 1/2
+ * exactly).  Other lanes: saturated and nan as on the double path
+ * (gf_pieces_settle), the rest packed and sent through the double path. */
+#define GF_FLOAT_END 0xc07c0000u   /* -3.9375f: the range as the bits of x' */
+#define GF_FLOAT_G_END 0x7b800000u /* 2^120 */
+
+GF_AVX512 GF_INLINE void gf_float_pieces_load(const float (*table)[32], __m512 *lo, __m512 *hi)
+{
+    for (int j = 0; j < GF_FLOAT_PIECES_ROWS; j++) {
+        lo[j] = _mm512_loadu_ps(table[j]);
+        hi[j] = _mm512_loadu_ps(table[j] + 16);
+    }
+}
+
+/* F(x) as s + l; returns the lanes in range, |x| < 3.9375 (nan and inf are
+ * not).  Lanes out of range get meaningless values or nan, never a fault
+ * (the permutes read only the low 5 bits of the column). */
+GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_eval(__m512 x, const __m512 *lo, const __m512 *hi,
+                                                   __m512 *s, __m512 *l)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512i x_bits = _mm512_castps_si512(x);
+    __m512i mirrored = _mm512_or_si512(x_bits, _mm512_set1_epi32((int)0x80000000u));
+    __mmask16 in_range = _mm512_cmplt_epu32_mask(mirrored, _mm512_set1_epi32((int)GF_FLOAT_END));
+    __mmask16 positive = _mm512_cmpge_epi32_mask(x_bits, _mm512_setzero_si512());
+    /* 8x' on the exponent field, off the multiply pipes: exact for normal x'
+     * in range; a subnormal or zero x' gets a t below 2^-122, whose u moves
+     * F by a negligible 2^-123 */
+    __m512 t = _mm512_castsi512_ps(_mm512_add_epi32(mirrored, _mm512_set1_epi32(3 << 23)));
+    __m512i column = _mm512_castps_si512(_mm512_add_ps(t, _mm512_set1_ps(0x1.8p23f)));
+    __m512 u = _mm512_reduce_ps(t, 0x08);  /* t - round(t), ties to even as the add above */
+#define GF_FLOAT_COEF(j) _mm512_permutex2var_ps(lo[j], column, hi[j])
+    __m512 q = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1);
+    for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 3; j--) q = _mm512_fmadd_ps(q, u, GF_FLOAT_COEF(j));
+    __m512 c0 = GF_FLOAT_COEF(0), c1 = GF_FLOAT_COEF(2);
+    __m512 p1 = _mm512_mul_ps(c1, u), p1_err = _mm512_fmsub_ps(c1, u, p1);
+    __m512 s0 = _mm512_add_ps(c0, p1);
+    __m512 s0_err = _mm512_sub_ps(p1, _mm512_sub_ps(s0, c0));
+    __m512 l0 = _mm512_fmadd_ps(_mm512_mul_ps(u, u), q, _mm512_add_ps(_mm512_add_ps(GF_FLOAT_COEF(1), p1_err), s0_err));
+#undef GF_FLOAT_COEF
+    *s = _mm512_mask_sub_ps(s0, positive, one, s0);
+    __m512 s_err = _mm512_sub_ps(_mm512_sub_ps(one, *s), s0);
+    *l = _mm512_mask_sub_ps(l0, positive, s_err, l0);
+    return in_range;
+}
+
+/* s + l rounded (derivative), or f (s + l) (forward: f = x; backward: f = g) */
+GF_AVX512 GF_INLINE __m512 gf_float_pieces_result(__m512 s, __m512 l, __m512 f, int mode)
+{
+    if (mode == GF_PIECES_DERIVATIVE) return _mm512_add_ps(s, l);
+    if (mode == GF_PIECES_FORWARD) {
+        __m512i r = _mm512_castps_si512(_mm512_fmadd_ps(f, s, _mm512_mul_ps(f, l)));
+        /* r | (x & sign): x's sign, which the sum may drop at x = -0 */
+        return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(r, _mm512_castps_si512(f),
+                                                             _mm512_set1_epi32((int)0x80000000u), 0xf8));
+    }
+    __m512 rh = _mm512_mul_ps(f, s);
+    __m512 e = _mm512_fnmadd_ps(f, s, rh);  /* rh - g s, exact */
+    return _mm512_sub_ps(rh, _mm512_fnmadd_ps(f, l, e));
+}
+
+/* The block of 16 at xs + i (its `live` lanes): stored, its gaps packed.
+ * Returns 1 when some live lane was not on the tier. */
+GF_AVX512 GF_INLINE int gf_float_pieces_block(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
+                                              const float *xs, float *out, ptrdiff_t i, ptrdiff_t block,
+                                              __mmask16 live, const __m512 *lo, const __m512 *hi, int mode,
+                                              uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
+                                              int skip_outside)
+{
+    const int full = live == (__mmask16)0xffff;  /* constant where inlined */
+    __m512i x_bits = full ? _mm512_loadu_si512(xs + i) : _mm512_maskz_loadu_epi32(live, xs + i);
+    __m512 x = _mm512_castsi512_ps(x_bits), factor = x;
+    __mmask16 ok = live;
+    if (mode == GF_PIECES_BACKWARD) {
+        __m512i g_bits = !g_step ? _mm512_set1_epi32(g_scalar_bits)
+                         : full ? _mm512_loadu_si512(g + i) : _mm512_maskz_loadu_epi32(live, g + i);
+        factor = _mm512_castsi512_ps(g_bits);
+        ok &= _mm512_cmplt_epu32_mask(_mm512_and_si512(g_bits, _mm512_set1_epi32(0x7fffffff)),
+                                      _mm512_set1_epi32((int)GF_FLOAT_G_END));
+    }
+    __m512 y = _mm512_setzero_ps(), s, l;
+    __mmask16 fast;
+    if (skip_outside) {
+        /* the range test first (eval's), the polynomial only if needed */
+        __m512i mirrored = _mm512_or_si512(x_bits, _mm512_set1_epi32((int)0x80000000u));
+        fast = _mm512_cmplt_epu32_mask(mirrored, _mm512_set1_epi32((int)GF_FLOAT_END)) & ok;
+        if (fast) {
+            gf_float_pieces_eval(x, lo, hi, &s, &l);
+            y = gf_float_pieces_result(s, l, factor, mode);
+        }
+    } else {
+        fast = gf_float_pieces_eval(x, lo, hi, &s, &l) & ok;
+        y = gf_float_pieces_result(s, l, factor, mode);
+    }
+    if (__builtin_expect(fast == live, 1)) {
+        if (full) _mm512_storeu_ps(out + i, y);
+        else _mm512_mask_storeu_ps(out + i, live, y);
+        return 0;
+    }
+    gf_pieces_settle(gaps, block, out + i, y, x_bits, factor, fast, ok, live, mode, low, high);
+    return 1;
+}
+
+/* One chunk: as gf_pieces_chunk, on the float32 tier; whole blocks in one
+ * loop (no masks), the partial one after it */
+GF_AVX512 GF_INLINE ptrdiff_t gf_float_pieces_chunk(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
+                                                    const float *xs, float *out, ptrdiff_t start, ptrdiff_t end,
+                                                    const __m512 *lo, const __m512 *hi, int mode,
+                                                    uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
+                                                    int skip_outside)
+{
+    ptrdiff_t mixed = 0, i = start;
+    gaps->count = gaps->blocks = 0;
+    for (; end - i >= 16; i += 16)
+        mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, (i - start) / 16, 0xffff, lo, hi,
+                                       mode, low, high, gaps, skip_outside);
+    if (i < end)
+        mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, (i - start) / 16,
+                                       gf_pieces_live(end - i), lo, hi, mode, low, high, gaps, skip_outside);
+    return mixed;
+}
+
+/* out[i] for float32 data: the float32 tier, then `rest` (the double path,
+ * gf_pieces_f32, with its own gaps to the general kernels; a function of its
+ * own, so that the hot loop here keeps its table in registers) for what is
+ * left, packed: rest(g, x, y, count) with g one per x (backward only).
+ * Other arguments as gf_pieces_f32's. */
+GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, const float *xs, float *out,
+                                             ptrdiff_t n, const float (*table)[32], int mode,
+                                             uint32_t low, uint32_t high,
+                                             void (*rest)(const float *, const float *, float *, ptrdiff_t))
+{
+    __m512 lo[GF_FLOAT_PIECES_ROWS], hi[GF_FLOAT_PIECES_ROWS];
+    gf_float_pieces_load(table, lo, hi);
+    int32_t g_scalar_bits = 0;
+    if (mode == GF_PIECES_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
+    int skip_outside = 0;
+    for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
+        ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
+        gf_pieces_gaps gaps;
+        ptrdiff_t mixed = skip_outside
+            ? gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high,
+                                    &gaps, 1)
+            : gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high,
+                                    &gaps, 0);
+        skip_outside = 2 * mixed > GF_PIECES_CHUNK;
+        if (!gaps.count) continue;
+        rest(gaps.g, gaps.x, gaps.y, gaps.count);
+        gf_pieces_unpack(&gaps, out + chunk);
     }
 }
 

@@ -1,8 +1,9 @@
 """The AVX-512 fast path of the float32 and float16 loops
-(src_c/gf_pieces_avx512.h): per-element
-choice of path, the saturated ranges, the packing of gap lanes, and the
-bounds on both sides of every boundary.  Skipped where the CPU lacks AVX-512F or VL
-(there the general kernels run everywhere, which the other tests cover)."""
+(src_c/gf_pieces_avx512.h), both its tiers (float32 pieces for float32 data,
+then double pieces): per-element choice of path, the saturated ranges, the
+packing of gap lanes, signed zeros, and the bounds on both sides of every
+boundary.  Skipped where the CPU lacks AVX-512F, VL or BW (there the general
+kernels run everywhere, which the other tests cover)."""
 import re
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def _saturation_bounds():
 
 
 LOW, HIGH = _saturation_bounds()
-PIECES = (-4.25, 3.75)
+PIECES = (-4.25, 3.75)  # the double pieces
+FLOAT_PIECES = (-3.9375, 3.9375)  # the float32 tier (open interval), float32 data only
+FLOAT_GRAD_OUT_END = 2.0**120  # the float32 tier takes backward lanes with |grad_out| below this
 
 
 @pytest.fixture(autouse=True)
@@ -68,8 +71,11 @@ def boundary_values(name):
     v = []
     for b in (*PIECES, LOW[np.float32][name], LOW[np.float16][name], HIGH[name]):
         v += _around(b)
+    v += _around(FLOAT_PIECES[0]) + _around(FLOAT_PIECES[1])
     for k in range(-17, 16):  # joints between pieces at odd multiples of 1/4
         v += _around(k / 4, 2)
+    for k in range(-63, 64, 2):  # the float32 tier's joints, odd multiples of 1/16
+        v += _around(k / 16, 2)
     v += [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-38, -1e-38, 3e38, -3e38]
     return np.array(v, dtype=np.float32)
 
@@ -118,6 +124,8 @@ def test_outside_the_pieces_results_are_the_general_kernels(name, dtype):
     x = mixed_values(name, dtype)
     g = grad_out_for(x) if name.endswith("_backward") else None
     outside = ~((x >= PIECES[0]) & (x < PIECES[1]))
+    if dtype == np.float32:
+        outside &= ~((x > FLOAT_PIECES[0]) & (x < FLOAT_PIECES[1]))
     if dtype == np.float16:  # rounding the double result once: the general kernels' value
         outside[:] = True
     fast, general = call(name, x, g), _general(name, x, g)
@@ -170,6 +178,35 @@ def test_broadcast_grad_out_equals_full_grad_out(name, g, dtype):
     with np.errstate(over="ignore"):
         g = dtype(g)
     assert bit_equal(getattr(gf, name)(g, x), getattr(gf, name)(np.full_like(x, g), x))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_signed_zeros_are_the_general_kernels(name):
+    """x = +-0 (forward: x's sign; derivatives: 1/2) and, for backward,
+    grad_out = +-0 at every kind of x: the sign of a zero result is the
+    general kernels' (the float32 tier's float pair must not lose it)"""
+    x = np.concatenate([[0.0, -0.0] * 8, mixed_values(name, np.float32, n=500)]).astype(np.float32)
+    g, zero = None, x == 0
+    if name.endswith("_backward"):
+        g = np.resize(np.array([0.0, -0.0, 1.0, -2.0], dtype=np.float32), x.size)
+        zero = g == 0
+    assert bit_equal(call(name, x, g)[zero], _general(name, x, g)[zero])
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n.endswith("_backward")])
+def test_large_grad_out_leaves_the_float32_tier(name):
+    """|grad_out| at and beyond 2^120 goes to the double pieces (grad_out F
+    may overflow there), below it stays; results within bound or, where
+    they overflow, the general kernels' infinities"""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(FLOAT_PIECES[0], FLOAT_PIECES[1], 4000).astype(np.float32)
+    levels = [FLOAT_GRAD_OUT_END / 2, FLOAT_GRAD_OUT_END, 3e38, float(np.finfo(np.float32).max)]
+    g = rng.choice(np.array(levels + [-v for v in levels], dtype=np.float32), x.size)
+    y = call(name, x, g)
+    expected = _general(name, x, g)
+    assert bit_equal(np.isinf(y), np.isinf(expected)) and bit_equal(y[np.isinf(y)], expected[np.isinf(y)])
+    finite = np.isfinite(y)
+    assert_within_documented_bound(name, y[finite], x[finite], g[finite])
 
 
 def test_info_reports_the_fast_path():
