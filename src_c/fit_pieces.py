@@ -26,8 +26,9 @@ returns them directly, and leaves only the gaps between to the general kernels.
 
 The float32 tier (float_table()) evaluates the same factors in float32 at
 x' = -|x| (each factor F has F(x) = 1 - F(-x), so the kernel mirrors the
-positive side), on 32 pieces of width 1/8: u = 8x' - k with k = round(8x'),
-k = -31..0, x' in (-3.9375, 0].  Narrow pieces keep the part of F the kernel
+positive side), on 28 pieces of width 1/8: u = 8x' - k with k = round(8x'),
+k = -27..0, x' in (-3.4375, 0] (beyond it, degree 5 in float32 would no
+longer reach 2^-28.5 of F).  Narrow pieces keep the part of F the kernel
 rounds in single float32 (u^2 times a polynomial) a small fraction of F.  Per
 piece: c0 as a float pair (hi + lo), c1..cd as floats, rounded one by one
 from c0 up, each refit of the higher terms absorbing the rounding of the one
@@ -171,7 +172,7 @@ def saturation(name, terms):
 FLOAT_DEG, FLOAT_NODES = 5, 120
 # (table column, centre, a): the piece's u = a x' - k; the column is k mod 32,
 # which the kernel reads off the bits of 8x' + 1.5 2^23
-FLOAT_PIECES = [(k % 32, mp.mpf(k) / 8, 8) for k in range(-31, 1)]
+FLOAT_PIECES = [(k % 32, mp.mpf(k) / 8, 8) for k in range(-27, 1)]  # columns 1..4 unused
 
 
 def fit_float_piece(terms, centre, a, degree):

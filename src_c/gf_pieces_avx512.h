@@ -289,10 +289,11 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
  * path.
  *
  * Algorithm: every factor has F(x) = 1 - F(-x), so F is evaluated at
- * x' = -|x| and mirrored where x >= 0.  32 pieces of width 1/8 on
- * (-3.9375, 0] (src_c/fit_pieces.py, float_table): t = 8x' (by the exponent
+ * x' = -|x| and mirrored where x >= 0.  28 pieces of width 1/8 on
+ * (-3.4375, 0] (src_c/fit_pieces.py, float_table): t = 8x' (by the exponent
  * field), k = round(t), u = t - k (exact, vreduceps), and the piece's column,
- * k mod 32, is the low bits of t + 1.5 2^23; one vpermt2ps per coefficient.
+ * k mod 32, is the low bits of t + 1.5 2^23; one vpermt2ps per coefficient
+ * (columns 1..4 unused).
  * F(x') = c0 + c1 u + u^2 q(u) is carried as a float pair s + l: c0 is a
  * float pair, c1 u is split exactly by an fma and added to c0 by Fast2Sum,
  * and only l (c0's low part, the two rounding errors, u^2 q(u) by float
@@ -303,19 +304,19 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
  * the sign of g s).  A forward result takes x's sign, so gelu(-0) = -0.
  *
  * Error bound: u^2 q(u) is at most ~1/30 of F on every piece, so the float32
- * roundings in l cost ~0.02 ULP; the fits are within 2^-26.7 .. 2^-29.8 of
- * the scale (coefficients rounded to float), ~0.15 ULP at most; Fast2Sum is
+ * roundings in l cost ~0.02 ULP; the fits are within 2^-28.7 .. 2^-29.8 of
+ * the scale (coefficients rounded to float), ~0.05 ULP at most; Fast2Sum is
  * exact where |c0| >= |c1 u|, and near the derivatives' zero (where it may
  * not be) its error is within a float32 rounding of the scale.  Measured
  * over every float32 input (tests/test_exhaustive_float32.py): see the
  * README's accuracy table.
  *
- * Range and special values: a lane is on this tier when |x| < 3.9375 and,
+ * Range and special values: a lane is on this tier when |x| < 3.4375 and,
  * for backward, |grad_out| < 2^120 (so g s cannot overflow, where the error
  * term would be inf - inf).  x = +-0 is on the centre piece (c0 = 1/2
  * exactly).  Other lanes: saturated and nan as on the double path
  * (gf_pieces_settle), the rest packed and sent through the double path. */
-#define GF_FLOAT_END 0xc07c0000u   /* -3.9375f: the range as the bits of x' */
+#define GF_FLOAT_END 0xc05c0000u   /* -3.4375f: the range as the bits of x' */
 #define GF_FLOAT_G_END 0x7b800000u /* 2^120 */
 
 GF_AVX512 GF_INLINE void gf_float_pieces_load(const float (*table)[32], __m512 *lo, __m512 *hi)
@@ -326,7 +327,7 @@ GF_AVX512 GF_INLINE void gf_float_pieces_load(const float (*table)[32], __m512 *
     }
 }
 
-/* F(x) as s + l; returns the lanes in range, |x| < 3.9375 (nan and inf are
+/* F(x) as s + l; returns the lanes in range, |x| < 3.4375 (nan and inf are
  * not).  Lanes out of range get meaningless values or nan, never a fault
  * (the permutes read only the low 5 bits of the column). */
 GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_eval(__m512 x, const __m512 *lo, const __m512 *hi,
@@ -471,13 +472,25 @@ GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, c
  * double result itself, done once.  Saturated lanes and nan take their halves
  * directly (the input, 1, grad_out, signed zeros); blocks with gap lanes call
  * the general float16 kernel on the block (float16 data in the gaps is rare
- * enough that this needs no packing). */
+ * enough that this needs no packing).  For backward, lanes whose g F lies
+ * within F's error of a midpoint between two halves count as gaps too (the
+ * unary kernels' results are all checked correctly rounded; g's free
+ * factor can put a product that close, about one pair in 2^17). */
 GF_AVX512 GF_INLINE __m256 gf_pieces_round_to_odd(__m512d y)
 {
     __m256 r = _mm512_cvt_roundpd_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(r), y, _CMP_NEQ_UQ);
     __m256i bits = _mm256_castps_si256(r);
     return _mm256_castsi256_ps(_mm256_mask_or_epi32(bits, inexact, bits, _mm256_set1_epi32(1)));
+}
+
+/* 16 doubles (two halves of 8) rounded once to float16 */
+GF_AVX512 GF_INLINE __m256i gf_pieces_to_half(__m512d y0, __m512d y1)
+{
+    __m512 rounded = _mm512_castpd_ps(_mm512_insertf64x4(
+        _mm512_castpd256_pd512(_mm256_castps_pd(gf_pieces_round_to_odd(y0))),
+        _mm256_castps_pd(gf_pieces_round_to_odd(y1)), 1));
+    return _mm512_cvtps_ph(rounded, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
 
 GF_AVX512 GF_INLINE void gf_pieces_f16(const uint16_t *g, ptrdiff_t g_step, const uint16_t *xs,
@@ -513,10 +526,18 @@ GF_AVX512 GF_INLINE void gf_pieces_f16(const uint16_t *g, ptrdiff_t g_step, cons
             y0 = _mm512_mul_pd(y0, gf_pieces_low_half(factor));
             y1 = _mm512_mul_pd(y1, gf_pieces_high_half(factor));
         }
-        __m512 rounded = _mm512_castpd_ps(_mm512_insertf64x4(
-            _mm512_castpd256_pd512(_mm256_castps_pd(gf_pieces_round_to_odd(y0))),
-            _mm256_castps_pd(gf_pieces_round_to_odd(y1)), 1));
-        __m256i h = _mm512_cvtps_ph(rounded, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256i h = gf_pieces_to_half(y0, y1);
+        if (backward) {
+            /* g F may lie closer to a midpoint between halves than F's error
+             * (2^-29 |g| at most: the fits are within 2^-29.4 of a scale
+             * below 1.25): where the rounding of y -+ that error differs,
+             * the general kernel decides */
+            __m512d e0 = _mm512_mul_pd(_mm512_abs_pd(gf_pieces_low_half(factor)), _mm512_set1_pd(0x1p-29));
+            __m512d e1 = _mm512_mul_pd(_mm512_abs_pd(gf_pieces_high_half(factor)), _mm512_set1_pd(0x1p-29));
+            __m256i below = gf_pieces_to_half(_mm512_sub_pd(y0, e0), _mm512_sub_pd(y1, e1));
+            __m256i above = gf_pieces_to_half(_mm512_add_pd(y0, e0), _mm512_add_pd(y1, e1));
+            fast &= ~_mm256_cmpneq_epi16_mask(below, above);
+        }
         if (__builtin_expect(fast != live, 0)) {
             gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
             const __m256i sign = _mm256_set1_epi16((short)0x8000);

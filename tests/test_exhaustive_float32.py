@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 CHUNK = 1 << 20  # keeps temporaries small enough to be reused, not re-mapped
-# the fast path's range [-4.25, 3.75) as bit patterns (src_c/gf_pieces_avx512.h)
+# the fast path's range [-4.25, 3.75) as bit patterns (src_c/gf_pieces_avx512.h;
+# its float32 tier's (-3.4375, 3.4375) lies inside)
 FAST_RANGE = ((0, 0x40700000), (0x80000000, 0xC0880001))
 
 
