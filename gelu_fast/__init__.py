@@ -45,7 +45,7 @@ def get_num_threads():
 def info():
     """Build and runtime facts: version, OpenMP, thread count, SIMD level, and
     the fast path in use (``"avx512 pieces (float32, float16)"`` where the CPU
-    has AVX-512F, VL and BW, else None)."""
+    has AVX-512F, VL, BW and DQ, else None)."""
     d = {"version": __version__}
     d.update(_build_info())
     d["num_threads"] = get_num_threads()

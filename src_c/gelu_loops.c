@@ -42,7 +42,7 @@
 int gf_pieces_enabled = 0;
 #endif
 
-/* Turns the AVX-512 fast path on (where the CPU has AVX-512F, VL and BW) or off;
+/* Turns the AVX-512 fast path on (where the CPU has AVX-512F, VL, BW and DQ) or off;
  * returns whether it is on.  The module turns it on at import. */
 int gf_set_fast_path(int on)
 {

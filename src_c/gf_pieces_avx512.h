@@ -1,4 +1,7 @@
-/* The AVX-512 fast path of the float32 and float16 kernels.
+/* The AVX-512 fast path of the float32 and float16 kernels, in two tiers:
+ * float32 data first meets the float32 tier (below, "the float32 tier"),
+ * which covers |x| < 3.4375; what it leaves, and float16 data, meets the
+ * double pieces described here, and what they leave the general kernels.
  *
  * Formula: every kernel is a factor F(x) (src_c/fit_pieces.py lists
  * them) times x (forward), times 1 (derivative) or times grad_out (backward).
@@ -46,7 +49,7 @@
 #define GF_PIECES_POS_END 0x40700000u  /* 3.75f */
 #define GF_PIECES_NEG_END 0x40880000u  /* 4.25f without its sign */
 
-/* 1 when this process uses the fast path (the CPU has AVX-512F, VL and BW, and
+/* 1 when this process uses the fast path (the CPU has AVX-512F, VL, BW and DQ, and
  * gf_set_fast_path has not turned it off) */
 extern int gf_pieces_enabled;
 

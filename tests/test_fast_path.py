@@ -2,7 +2,7 @@
 (src_c/gf_pieces_avx512.h), both its tiers (float32 pieces for float32 data,
 then double pieces): per-element choice of path, the saturated ranges, the
 packing of gap lanes, signed zeros, and the bounds on both sides of every
-boundary.  Skipped where the CPU lacks AVX-512F, VL or BW (there the general
+boundary.  Skipped where the CPU lacks AVX-512F, VL, BW or DQ (there the general
 kernels run everywhere, which the other tests cover)."""
 import re
 from pathlib import Path
@@ -15,7 +15,7 @@ from gelu_fast import _ufuncs
 
 from conftest import ALL, assert_within_documented_bound, bit_equal, call
 
-pytestmark = pytest.mark.skipif(not _ufuncs._set_fast_path(True), reason="no AVX-512F and VL on this CPU")
+pytestmark = pytest.mark.skipif(not _ufuncs._set_fast_path(True), reason="no AVX-512F, VL, BW and DQ on this CPU")
 
 
 
