@@ -177,7 +177,7 @@ enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
  * their results): the saturated lanes and nan take their results directly,
  * all of these are stored, and the rest (the gaps) are packed for later.
  * `ok`: the live lanes whose grad_out the fast path may use. */
-GF_AVX512 __attribute__((noinline)) static void gf_pieces_settle(gf_pieces_gaps *gaps, ptrdiff_t block, float *out, __m512 y,
+GF_AVX512 GF_INLINE void gf_pieces_settle(gf_pieces_gaps *gaps, ptrdiff_t block, float *out, __m512 y,
                                           __m512i x_bits, __m512 factor, __mmask16 fast, __mmask16 ok,
                                           __mmask16 live, int mode, uint32_t low, uint32_t high)
 {
@@ -269,7 +269,9 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
     gf_pieces_load(table, lo, hi);
     int32_t g_scalar_bits = 0;
     if (mode == GF_PIECES_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
-    int skip_outside = 0;
+    /* it runs on what the float32 tier left, packed: rare tails, or data
+     * mostly outside the pieces, so it starts testing before the polynomial */
+    int skip_outside = 1;
     for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
         ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
         gf_pieces_gaps gaps;
