@@ -1,9 +1,10 @@
 """The eight speed targets of issue 3, measured side by side in one process.
 
 Every contender any target needs is built once (inputs and outputs
-pre-allocated and pre-touched, gelu_fast/_bench.py), then all are timed in
-interleaved rounds (medians of medians), so a change in machine load hits
-numerator and denominator alike.  Prints each target with its measured ratio
+pre-allocated and pre-touched, gelu_fast/_bench.py), then timed in interleaved
+rounds (medians of medians), so a change in machine load hits numerator and
+denominator alike: target 8 (gelu_fast on 1 thread against 2) in a group of
+its own with samples of ~2 ms, all the others in one group.  Prints each target with its measured ratio
 and PASS or MISS; never fails (exit status 0).  Float32 and one thread unless
 stated.  Targets that need PyTorch print "n/a" without it, as does the
 two-thread target on a one-core machine.
