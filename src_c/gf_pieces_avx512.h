@@ -173,6 +173,23 @@ GF_AVX512 GF_INLINE void gf_pieces_unpack(const gf_pieces_gaps *gaps, float *out
 
 enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
 
+/* The chunk loop of both tiers, over n elements: CHUNK_CALL(skip) runs the
+ * chunk [chunk, end) into `gaps` and returns how many of its blocks were not
+ * wholly fast; GAPS_CALL computes the packed gaps, which are then unpacked.
+ * skip (test before the polynomial) is chosen per chunk from the chunk
+ * before, starting at skip_first. */
+#define GF_PIECES_FOR_CHUNKS(skip_first, CHUNK_CALL, GAPS_CALL)                                  \
+    for (ptrdiff_t chunk = 0, skip_outside = (skip_first); chunk < n; chunk += 16 * GF_PIECES_CHUNK) { \
+        ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;        \
+        gf_pieces_gaps gaps;                                                                        \
+        ptrdiff_t mixed = skip_outside ? CHUNK_CALL(1) : CHUNK_CALL(0);                             \
+        skip_outside = 2 * mixed > GF_PIECES_CHUNK;                                                 \
+        if (!gaps.count) continue;                                                                  \
+        GAPS_CALL;                                                                                  \
+        gf_pieces_unpack(&gaps, out + chunk);                                                       \
+    }
+
+
 /* A block whose live lanes are not all on the fast path (`fast`, with `y`
  * their results): the saturated lanes and nan take their results directly,
  * all of these are stored, and the rest (the gaps) are packed for later.
@@ -270,20 +287,16 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
     int32_t g_scalar_bits = 0;
     if (mode == GF_PIECES_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
     /* it runs on what the float32 tier left, packed: rare tails, or data
-     * mostly outside the pieces, so it starts testing before the polynomial */
-    int skip_outside = 1;
-    for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
-        ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
-        gf_pieces_gaps gaps;
-        ptrdiff_t mixed = skip_outside
-            ? gf_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, 1)
-            : gf_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, 0);
-        skip_outside = 2 * mixed > GF_PIECES_CHUNK;
-        if (!gaps.count) continue;
-        if (mode == GF_PIECES_BACKWARD) binary(gaps.g, gaps.x, gaps.y, gaps.count);
-        else unary(gaps.x, gaps.y, gaps.count);
-        gf_pieces_unpack(&gaps, out + chunk);
-    }
+     * mostly outside the pieces, so it starts testing before the polynomial
+     * (skip_first = 1) */
+#define GF_PIECES_CHUNK_CALL(skip) \
+    gf_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, skip)
+#define GF_PIECES_GAPS_CALL                                                     \
+    if (mode == GF_PIECES_BACKWARD) binary(gaps.g, gaps.x, gaps.y, gaps.count); \
+    else unary(gaps.x, gaps.y, gaps.count)
+    GF_PIECES_FOR_CHUNKS(1, GF_PIECES_CHUNK_CALL, GF_PIECES_GAPS_CALL);
+#undef GF_PIECES_CHUNK_CALL
+#undef GF_PIECES_GAPS_CALL
 }
 
 /* ---- the float32 tier ------------------------------------------------ *
@@ -454,20 +467,10 @@ GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, c
     gf_float_pieces_load(table, lo, hi);
     int32_t g_scalar_bits = 0;
     if (mode == GF_PIECES_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
-    int skip_outside = 0;
-    for (ptrdiff_t chunk = 0; chunk < n; chunk += 16 * GF_PIECES_CHUNK) {
-        ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;
-        gf_pieces_gaps gaps;
-        ptrdiff_t mixed = skip_outside
-            ? gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high,
-                                    &gaps, 1)
-            : gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high,
-                                    &gaps, 0);
-        skip_outside = 2 * mixed > GF_PIECES_CHUNK;
-        if (!gaps.count) continue;
-        rest(gaps.g, gaps.x, gaps.y, gaps.count);
-        gf_pieces_unpack(&gaps, out + chunk);
-    }
+#define GF_FLOAT_CHUNK_CALL(skip) \
+    gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, skip)
+    GF_PIECES_FOR_CHUNKS(0, GF_FLOAT_CHUNK_CALL, rest(gaps.g, gaps.x, gaps.y, gaps.count));
+#undef GF_FLOAT_CHUNK_CALL
 }
 
 /* float16 storage, same scheme: the halves are widened exactly (vcvtph2ps),
