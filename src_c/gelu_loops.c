@@ -152,7 +152,7 @@ static void gf_chunk(ptrdiff_t n, int nt, int k, ptrdiff_t *lo, ptrdiff_t *hi)
 /* The caller's floating-point exception flags, saved and restored around a
  * call.  On x86-64 the kernels touch only SSE/AVX state, so MXCSR alone is
  * saved (stmxcsr/ldmxcsr: a few cycles, where fesetexceptflag also rewrites
- * the x87 environment, ~40 ns a call); elsewhere, <fenv.h>. */
+ * the x87 environment: 60-100 ns a call, measured); elsewhere, <fenv.h>. */
 #if defined(__x86_64__) && defined(__SSE2__)
 #include <immintrin.h>
 typedef unsigned int gf_fp_flags;
@@ -228,7 +228,8 @@ typedef double gf_f64;
 #define GF_CAT(a, b) GF_CAT_(a, b)
 #define GF_CAT_(a, b) a##b
 /* NAME_SFX_pieces: the fast path for storage type SFX, driven by
- * gf_pieces_SFX, with the general contiguous loop for the gaps.  The
+ * gf_float_pieces_f32 (float32) or gf_pieces_f16, with the general contiguous
+ * loop for the gaps.  The
  * GF_USE_ macros take NAME_SFX and return from the caller when it ran. */
 #if defined(GF_HAVE_PIECES)
 /* float32 goes through the float32 tier first (gf_float_pieces_f32), with
@@ -256,7 +257,7 @@ typedef double gf_f64;
     {                                                                                        \
         static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_CAT(GF_FLOAT_PIECES_, GF_GRAD_OF_##NAME); \
         gf_float_pieces_f32(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_f32_##NAME, \
-                            GF_PIECES_HIGH_##NAME, NAME##_f32_rest);                                                \
+                            GF_PIECES_HIGH_##NAME, NAME##_f32_rest);                 \
     }
 #define GF_PIECES_UNARY_f16(NAME)                                                            \
     GF_AVX512 static void NAME##_f16_pieces(const gf_f16 *in, gf_f16 *out, ptrdiff_t n)      \
