@@ -28,12 +28,16 @@ The float32 tier (float_table()) evaluates the same factors in float32 at
 x' = -|x| (each factor F has F(x) = 1 - F(-x), so the kernel mirrors the
 positive side), on 28 pieces of width 1/8: u = 8x' - k with k = round(8x'),
 k = -27..0, x' in (-3.4375, 0] (beyond it, degree 5 in float32 would no
-longer reach 2^-28.5 of F).  Narrow pieces keep the part of F the kernel
-rounds in single float32 (u^2 times a polynomial) a small fraction of F.  Per
-piece: c0 as a float pair (hi + lo), c1..cd as floats, rounded one by one
-from c0 up, each refit of the higher terms absorbing the rounding of the one
-before (the same weighted least squares, in double, against mpmath values).
-The centre piece covers only its half (x' <= 0) and holds c0 = 1/2 exactly.
+longer reach 2^-28.5 of F).  Narrow pieces keep the part the kernel rounds
+in float32 a small fraction of the result.  Derivative factors, per piece:
+c0 as a float pair (hi + lo), c1..cd as floats, F = c0 + c1 u + ..  Forward
+factors: the product x' F(x') = x' h + d(u), h = F at the piece's centre
+rounded to a multiple of 2^-24 (so that the kernel's mirror 1 - h is exact)
+and d a polynomial (d0..dd as floats) fitted relative to |x' F(x')|.  Both:
+the coefficients rounded one by one from the lowest up, each refit of the
+higher terms absorbing the rounding of the one before (the same weighted
+least squares, in double, against mpmath values).  The centre piece covers
+only its half (x' <= 0) and holds F(0) = 1/2 exactly (h = 1/2, d0 = d1 = 0).
 
 Run:  python src_c/fit_pieces.py > src_c/gf_pieces.h   (about half a minute)
 """
@@ -175,23 +179,36 @@ FLOAT_DEG, FLOAT_NODES = 5, 120
 FLOAT_PIECES = [(k % 32, mp.mpf(k) / 8, 8) for k in range(-27, 1)]  # columns 1..4 unused
 
 
-def fit_float_piece(terms, centre, a, degree):
-    """[c0 hi, c0 lo, c1, .., c_degree] as floats for one piece, and the max
-    error of the rounded polynomial (exact arithmetic) relative to the scale."""
+def fit_float_piece(terms, centre, a, degree, forward):
+    """One piece's column of the float32 tier, and the max error of its
+    rounded polynomial (exact arithmetic) relative to the scale.
+
+    Derivative factors: [c0 hi, c0 lo, c1, .., c_degree], F = c0 + c1 u + ..
+    Forward factors: [h, d0, .., d_degree], x' F(x') = x' h + d(u), with h
+    F at the centre on the 2^-24 grid (so that 1 - h is exact), and the
+    scale |x'| F(x'), the forward result's."""
     nodes = np.cos(np.pi * (np.arange(FLOAT_NODES) + 0.5) / FLOAT_NODES) / 2
     if centre == 0:  # the centre piece serves x' <= 0 only
         nodes = -(nodes + 0.5) / 2
+    xs = [centre + mp.mpf(float(u)) / a for u in nodes]
     values, scales = [], []
-    for u in nodes:
-        first, second = terms(centre + mp.mpf(float(u)) / a)
-        values.append(first + second)
-        scales.append(abs(first) + abs(second))
-    y = np.array([float(v) for v in values])
-    # y's own rounding (2^-53) is far below the fit's 2^-29 and c0's 2^-48
-    scale = np.array([float(v) for v in scales])
+    for x in xs:
+        first_term, second_term = terms(x)
+        values.append(first_term + second_term)
+        scales.append(abs(first_term) + abs(second_term))
+    if forward:
+        h = 0.5 if centre == 0 else round(float(sum(terms(centre))) * 2**24) * 2.0**-24
+        # y's own rounding (2^-53) is far below the fit's 2^-29
+        y = np.array([float(x * (v - mp.mpf(h))) for x, v in zip(xs, values)])
+        scale = np.array([float(abs(x) * s) for x, s in zip(xs, scales)])
+        first = 2 if centre == 0 else 0  # x' and F - 1/2 vanish there: d = O(u^2)
+        target = y
+    else:
+        y = np.array([float(v) for v in values])  # c0's pair reaches 2^-48
+        scale = np.array([float(v) for v in scales])
+        first = 1 if centre == 0 else 0  # F(0) = 1/2 exactly
+        target = y - (0.5 if first else 0.0)
     powers = np.vander(nodes, degree + 1, increasing=True)
-    first = 1 if centre == 0 else 0
-    target = y - (0.5 if first else 0.0)
     weights = np.ones(FLOAT_NODES)
     for _ in range(ITERATIONS + 4):  # Lawson: weights towards minimax
         w = weights / scale
@@ -199,13 +216,15 @@ def fit_float_piece(terms, centre, a, degree):
         err = np.abs(powers[:, first:] @ c - target) / scale
         weights = weights * np.sqrt(err / err.max())
         weights = np.maximum(weights / weights.max(), 1e-6)
-    c0 = 0.5 if first else float(c[0])
-    hi = float(np.float32(c0))
-    lo = float(np.float32(c0 - hi))
-    rest = y - hi - lo
     w = weights / scale
-    coefs = [hi, lo]
-    for j in range(1, degree + 1):  # round c_j, refit c_j+1.. on what is left
+    if forward:
+        coefs, rest = [h] + [0.0] * first, y
+    else:
+        c0 = 0.5 if first else float(c[0])
+        hi = float(np.float32(c0))
+        lo = float(np.float32(c0 - hi))
+        coefs, rest, first = [hi, lo], y - hi - lo, 1
+    for j in range(first, degree + 1):  # round c_j, refit c_j+1.. on what is left
         cj = np.linalg.lstsq(powers[:, j:] * w[:, None], rest * w, rcond=None)[0][0]
         cj = float(np.float32(cj))
         coefs.append(cj)
@@ -213,16 +232,22 @@ def fit_float_piece(terms, centre, a, degree):
     # the error at the nodes, and (mpmath) between them
     worst = float(np.max(np.abs(rest) / scale))
     for u in np.linspace(nodes.min(), nodes.max(), 201):
-        first_term, second_term = terms(centre + mp.mpf(float(u)) / a)
-        p = mp.mpf(hi) + lo + sum(mp.mpf(coefs[j + 1]) * mp.mpf(float(u))**j for j in range(1, degree + 1))
-        worst = max(worst, float(abs(p - first_term - second_term) / (abs(first_term) + abs(second_term))))
+        x = centre + mp.mpf(float(u)) / a
+        first_term, second_term = terms(x)
+        p = sum(mp.mpf(v) * mp.mpf(float(u))**j for j, v in enumerate(coefs[1:]))
+        if forward:
+            err = abs(x * coefs[0] + p - x * (first_term + second_term)) / abs(x * (first_term + second_term))
+        else:
+            err = abs(p + coefs[0] - first_term - second_term) / (abs(first_term) + abs(second_term))
+        worst = max(worst, float(err))
     return coefs, worst
 
 
 def float_table(name, terms):
+    forward = not name.endswith("_grad")
     table, worst = [[0.0] * 32 for _ in range(FLOAT_DEG + 2)], 0.0
     for column, centre, a in FLOAT_PIECES:
-        coefs, err = fit_float_piece(terms, centre, a, FLOAT_DEG)
+        coefs, err = fit_float_piece(terms, centre, a, FLOAT_DEG, forward)
         worst = max(worst, err)
         for row, v in enumerate(coefs):
             table[row][column] = v
@@ -262,9 +287,10 @@ if __name__ == "__main__":
             for dtype, low in (("f32", low_f32), ("f16", low_f16)):
                 print(f"#define GF_PIECES_LOW_{dtype}_{kernel} 0x{float_bits(-low):08x}u  /* {mp.nstr(low, 8)} */")
             print(f"#define GF_PIECES_HIGH_{kernel} 0x{float_bits(high):08x}u  /* {mp.nstr(high, 8)} */")
-    print("/* The float32 tier: F at x' = -|x|, rows c0 hi, c0 lo, c1, .., cd; column")
-    print(" * k mod 32, u = 8x' - k.  Errors: of the rounded coefficients in exact")
-    print(" * arithmetic, relative to the scale. */")
+    print("/* The float32 tier, at x' = -|x|: column k mod 32, u = 8x' - k; rows")
+    print(" * c0 hi, c0 lo, c1, .., cd of F (derivatives), or h, d0, .., dd of")
+    print(" * x' F(x') = x' h + d(u) (forward).  Errors: of the rounded coefficients")
+    print(" * in exact arithmetic, relative to the scale. */")
     print(f"#define GF_FLOAT_PIECES_ROWS {FLOAT_DEG + 2}")
     for name, terms in FACTORS:
         table, worst = float_table(name, terms)

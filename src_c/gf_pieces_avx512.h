@@ -312,26 +312,38 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
  * field), k = round(t), u = t - k (exact, vreduceps), and the piece's column,
  * k mod 32, is the low bits of t + 1.5 2^23; one vpermt2ps per coefficient
  * (columns 1..4 unused).
- * F(x') = c0 + c1 u + u^2 q(u) is carried as a float pair s + l: c0 is a
- * float pair, c1 u is split exactly by an fma and added to c0 by Fast2Sum,
- * and only l (c0's low part, the two rounding errors, u^2 q(u) by float
- * Horner) is rounded in float32.  The mirror 1 - s is another Fast2Sum
- * (|s| <= 1).  The result: s + l rounded (derivative); x s + x l by one fma,
- * x s exact inside it (forward); g s split exactly by an fma and
- * g s + g l = rh - ((rh - g s) - g l) (backward, where a zero result keeps
- * the sign of g s).  A forward result takes x's sign, so gelu(-0) = -0.
+ * Derivative and backward: F(x') = c0 + c1 u + u^2 q(u) is carried as a
+ * float pair s + l: c0 is a float pair, c1 u is split exactly by an fma and
+ * added to c0 by Fast2Sum, and only l (c0's low part, the two rounding
+ * errors, u^2 q(u) by float Horner) is rounded in float32.  The mirror 1 - s
+ * is another Fast2Sum (|s| <= 1).  The result: s + l rounded (derivative);
+ * g s split exactly by an fma and g s + g l = rh - ((rh - g s) - g l)
+ * (backward, where a zero result keeps the sign of g s).
+ * Forward: the table holds the product, x' F(x') = x' h + d(u), with h the
+ * factor at the piece's centre on the 2^-24 grid (so that the mirror 1 - h
+ * is exact) and d a polynomial fitted relative to |x' F(x')|.  Then
+ * x F(x) = x h + d(u) for x < 0 and x (1 - h) + d(u) for x >= 0 (where
+ * x' = -x and F(x) = 1 - F(x')): one fma, with x h exact inside it, after a
+ * float Horner d.  The result takes x's sign, so gelu(-0) = -0.  This is the
+ * cheaper form (about 29 vector operations per 16 elements against 40 for
+ * the pair): the forward factors have no zero to resolve, so their results
+ * can afford d's one rounding in float32.
  *
- * Error bound: u^2 q(u) is at most ~1/30 of F on every piece, so the float32
- * roundings in l cost ~0.02 ULP; the fits are within 2^-28.7 .. 2^-29.8 of
- * the scale (coefficients rounded to float), ~0.05 ULP at most; Fast2Sum is
- * exact where |c0| >= |c1 u|, and near the derivatives' zero (where it may
- * not be) its error is within a float32 rounding of the scale.  Measured
- * over every float32 input (tests/test_exhaustive_float32.py): see the
- * README's accuracy table.
+ * Error bound: the fits are within 2^-28.7 .. 2^-29.8 of the scale
+ * (coefficients rounded to float), ~0.05 ULP at most.  Pair form: u^2 q(u)
+ * is at most ~1/30 of F on every piece, so the float32 roundings in l cost
+ * ~0.02 ULP; Fast2Sum is exact where |c0| >= |c1 u|, and near the
+ * derivatives' zero (where it may not be) its error is within a float32
+ * rounding of the scale.  Forward form: |d| is at most ~1/4 of the result
+ * where x < 0 (F changes by up to e^(lambda/16) over a piece,
+ * lambda = F'/F <= 4 on the range) and a few per cent of it where x >= 0;
+ * d's rounding costs up to 2^-24 |d|, so up to ~0.25 ULP beyond the final
+ * rounding.  Measured over every float32 input
+ * (tests/test_exhaustive_float32.py): see the README's accuracy table.
  *
  * Range and special values: a lane is on this tier when |x| < 3.4375 and,
  * for backward, |grad_out| < 2^120 (so g s cannot overflow, where the error
- * term would be inf - inf).  x = +-0 is on the centre piece (c0 = 1/2
+ * term would be inf - inf).  x = +-0 is on the centre piece (F(0) = 1/2
  * exactly).  Other lanes: saturated and nan as on the double path
  * (gf_pieces_settle), the rest packed and sent through the double path. */
 #define GF_FLOAT_END 0xc05c0000u   /* -3.4375f: the range as the bits of x' */
@@ -345,24 +357,35 @@ GF_AVX512 GF_INLINE void gf_float_pieces_load(const float (*table)[32], __m512 *
     }
 }
 
-/* F(x) as s + l; returns the lanes in range, |x| < 3.4375 (nan and inf are
- * not).  Lanes out of range get meaningless values or nan, never a fault
- * (the permutes read only the low 5 bits of the column). */
-GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_eval(__m512 x, const __m512 *lo, const __m512 *hi,
-                                                   __m512 *s, __m512 *l)
+/* The reduction shared by both evaluations: x' = -|x| (`mirrored`), the
+ * piece's column and u; returns the lanes in range, |x| < 3.4375 (nan and inf
+ * are not), and sets `positive` (x >= +0).  Lanes out of range get
+ * meaningless columns and u, never a fault (the permutes read only the low 5
+ * bits of the column). */
+GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_reduce(__m512i x_bits, __m512i *mirrored, __m512i *column,
+                                                     __m512 *u, __mmask16 *positive)
 {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    __m512i x_bits = _mm512_castps_si512(x);
-    __m512i mirrored = _mm512_or_si512(x_bits, _mm512_set1_epi32((int)0x80000000u));
-    __mmask16 in_range = _mm512_cmplt_epu32_mask(mirrored, _mm512_set1_epi32((int)GF_FLOAT_END));
-    __mmask16 positive = _mm512_cmpge_epi32_mask(x_bits, _mm512_setzero_si512());
+    *mirrored = _mm512_or_si512(x_bits, _mm512_set1_epi32((int)0x80000000u));
+    *positive = _mm512_cmpge_epi32_mask(x_bits, _mm512_setzero_si512());
     /* 8x' on the exponent field, off the multiply pipes: exact for normal x'
      * in range; a subnormal or zero x' gets a t below 2^-122, whose u moves
      * F by a negligible 2^-123 */
-    __m512 t = _mm512_castsi512_ps(_mm512_add_epi32(mirrored, _mm512_set1_epi32(3 << 23)));
-    __m512i column = _mm512_castps_si512(_mm512_add_ps(t, _mm512_set1_ps(0x1.8p23f)));
-    __m512 u = _mm512_reduce_ps(t, 0x08);  /* t - round(t), ties to even as the add above */
+    __m512 t = _mm512_castsi512_ps(_mm512_add_epi32(*mirrored, _mm512_set1_epi32(3 << 23)));
+    *column = _mm512_castps_si512(_mm512_add_ps(t, _mm512_set1_ps(0x1.8p23f)));
+    *u = _mm512_reduce_ps(t, 0x08);  /* t - round(t), ties to even as the add above */
+    return _mm512_cmplt_epu32_mask(*mirrored, _mm512_set1_epi32((int)GF_FLOAT_END));
+}
+
 #define GF_FLOAT_COEF(j) _mm512_permutex2var_ps(lo[j], column, hi[j])
+
+/* F(x) as s + l (derivative and backward) */
+GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_eval(__m512i x_bits, const __m512 *lo, const __m512 *hi,
+                                                   __m512 *s, __m512 *l)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512i mirrored, column;
+    __m512 u;
+    __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &u, &positive);
     __m512 q = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1);
     for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 3; j--) q = _mm512_fmadd_ps(q, u, GF_FLOAT_COEF(j));
     __m512 c0 = GF_FLOAT_COEF(0), c1 = GF_FLOAT_COEF(2);
@@ -370,26 +393,48 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_eval(__m512 x, const __m512 *lo, c
     __m512 s0 = _mm512_add_ps(c0, p1);
     __m512 s0_err = _mm512_sub_ps(p1, _mm512_sub_ps(s0, c0));
     __m512 l0 = _mm512_fmadd_ps(_mm512_mul_ps(u, u), q, _mm512_add_ps(_mm512_add_ps(GF_FLOAT_COEF(1), p1_err), s0_err));
-#undef GF_FLOAT_COEF
     *s = _mm512_mask_sub_ps(s0, positive, one, s0);
     __m512 s_err = _mm512_sub_ps(_mm512_sub_ps(one, *s), s0);
     *l = _mm512_mask_sub_ps(l0, positive, s_err, l0);
     return in_range;
 }
 
-/* s + l rounded (derivative), or f (s + l) (forward: f = x; backward: f = g) */
-GF_AVX512 GF_INLINE __m512 gf_float_pieces_result(__m512 s, __m512 l, __m512 f, int mode)
+/* x F(x) (forward): x h + d(u) for x < 0, x (1 - h) + d(u) for x >= 0, in
+ * one fma: x h exact inside it, d by float Horner.  The result takes x's
+ * sign, so gelu(-0) = -0. */
+GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_forward(__m512i x_bits, const __m512 *lo, const __m512 *hi,
+                                                      __m512 *y)
 {
-    if (mode == GF_PIECES_DERIVATIVE) return _mm512_add_ps(s, l);
-    if (mode == GF_PIECES_FORWARD) {
-        __m512i r = _mm512_castps_si512(_mm512_fmadd_ps(f, s, _mm512_mul_ps(f, l)));
-        /* r | (x & sign): x's sign, which the sum may drop at x = -0 */
-        return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(r, _mm512_castps_si512(f),
-                                                             _mm512_set1_epi32((int)0x80000000u), 0xf8));
+    __m512i mirrored, column;
+    __m512 u;
+    __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &u, &positive);
+    __m512 d = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1);
+    for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 1; j--) d = _mm512_fmadd_ps(d, u, GF_FLOAT_COEF(j));
+    __m512 h = GF_FLOAT_COEF(0);
+    h = _mm512_mask_sub_ps(h, positive, _mm512_set1_ps(1.0f), h);
+    __m512i r = _mm512_castps_si512(_mm512_fmadd_ps(_mm512_castsi512_ps(x_bits), h, d));
+    /* r | (x & sign): x's sign, which the sum may drop at x = -0 */
+    *y = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(r, x_bits, _mm512_set1_epi32((int)0x80000000u), 0xf8));
+    return in_range;
+}
+#undef GF_FLOAT_COEF
+
+/* The kernel's value on the tier in `y` (f: grad_out for backward); returns
+ * the lanes in range */
+GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_value(__m512i x_bits, __m512 f, const __m512 *lo, const __m512 *hi,
+                                                    int mode, __m512 *y)
+{
+    if (mode == GF_PIECES_FORWARD) return gf_float_pieces_forward(x_bits, lo, hi, y);
+    __m512 s, l;
+    __mmask16 in_range = gf_float_pieces_eval(x_bits, lo, hi, &s, &l);
+    if (mode == GF_PIECES_DERIVATIVE) {
+        *y = _mm512_add_ps(s, l);
+    } else {
+        __m512 rh = _mm512_mul_ps(f, s);
+        __m512 e = _mm512_fnmadd_ps(f, s, rh);  /* rh - g s, exact */
+        *y = _mm512_sub_ps(rh, _mm512_fnmadd_ps(f, l, e));
     }
-    __m512 rh = _mm512_mul_ps(f, s);
-    __m512 e = _mm512_fnmadd_ps(f, s, rh);  /* rh - g s, exact */
-    return _mm512_sub_ps(rh, _mm512_fnmadd_ps(f, l, e));
+    return in_range;
 }
 
 /* The block of 16 at xs + i (its `live` lanes): stored, its gaps packed.
@@ -411,19 +456,15 @@ GF_AVX512 GF_INLINE int gf_float_pieces_block(const float *g, ptrdiff_t g_step, 
         ok &= _mm512_cmplt_epu32_mask(_mm512_and_si512(g_bits, _mm512_set1_epi32(0x7fffffff)),
                                       _mm512_set1_epi32((int)GF_FLOAT_G_END));
     }
-    __m512 y = _mm512_setzero_ps(), s, l;
+    __m512 y = _mm512_setzero_ps();
     __mmask16 fast;
     if (skip_outside) {
         /* the range test first (eval's), the polynomial only if needed */
         __m512i mirrored = _mm512_or_si512(x_bits, _mm512_set1_epi32((int)0x80000000u));
         fast = _mm512_cmplt_epu32_mask(mirrored, _mm512_set1_epi32((int)GF_FLOAT_END)) & ok;
-        if (fast) {
-            gf_float_pieces_eval(x, lo, hi, &s, &l);
-            y = gf_float_pieces_result(s, l, factor, mode);
-        }
+        if (fast) gf_float_pieces_value(x_bits, factor, lo, hi, mode, &y);
     } else {
-        fast = gf_float_pieces_eval(x, lo, hi, &s, &l) & ok;
-        y = gf_float_pieces_result(s, l, factor, mode);
+        fast = gf_float_pieces_value(x_bits, factor, lo, hi, mode, &y) & ok;
     }
     if (__builtin_expect(fast == live, 1)) {
         if (full) _mm512_storeu_ps(out + i, y);
