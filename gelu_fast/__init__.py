@@ -43,9 +43,11 @@ def get_num_threads():
 
 
 def info():
-    """Build and runtime facts: version, OpenMP, thread count, SIMD level, and
-    the fast path in use (``"avx512 pieces (float32, float16)"`` where the CPU
-    has AVX-512F, VL, BW and DQ, else None)."""
+    """Build and runtime facts: version, OpenMP, thread count, SIMD level, the
+    fast path in use (``"avx512 pieces (float32, float16)"`` where the CPU has
+    AVX-512F, VL, BW and DQ, else None), the size from which a call splits
+    across threads (``parallel_threshold``) and, with the fast path, from which
+    its float32 results bypass the caches (``stream_threshold``)."""
     d = {"version": __version__}
     d.update(_build_info())
     d["num_threads"] = get_num_threads()

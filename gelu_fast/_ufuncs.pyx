@@ -35,6 +35,8 @@ cdef extern from "gelu_fast.h":
     void gf_widen_half(const unsigned short *inp, double *out, Py_ssize_t n) nogil
     Py_ssize_t gf_parallel_threshold
     void gf_set_parallel_threshold(Py_ssize_t n) nogil
+    Py_ssize_t gf_stream_threshold
+    void gf_set_stream_threshold(Py_ssize_t n) nogil
 
 # Loops in the order NumPy should try them: float16, float32, float64.
 cdef PyUFuncGenericFunction loops[9][3]
@@ -95,6 +97,12 @@ def _set_parallel_threshold(Py_ssize_t n):
     gf_set_parallel_threshold(n)
 
 
+def _set_stream_threshold(Py_ssize_t n):
+    """For bench/stream.py and the tests: 0 restores the built-in value.  Not
+    thread-safe: call it only while no ufunc is running."""
+    gf_set_stream_threshold(n)
+
+
 def _round_to_half(const double[::1] values):
     """The kernels' double -> float16 rounding, for tests (returns uint16 bits)."""
     import numpy as np
@@ -130,4 +138,5 @@ def build_info():
         "simd": gf_simd_level().decode(),
         "fast_path": "avx512 pieces (float32, float16)" if _fast_path else None,
         "parallel_threshold": gf_parallel_threshold,
+        "stream_threshold": gf_stream_threshold if _fast_path else None,
     }

@@ -36,5 +36,10 @@ void gf_widen_half(const uint16_t *in, double *out, ptrdiff_t n);
  * kernels split sooner); setting 0 restores the measured default. */
 extern ptrdiff_t gf_parallel_threshold;
 void gf_set_parallel_threshold(ptrdiff_t n);
+/* Smallest call (elements, all threads together) whose float32 results the
+ * AVX-512 fast path stores with non-temporal stores, past the caches; setting
+ * 0 restores the measured default. */
+extern ptrdiff_t gf_stream_threshold;
+void gf_set_stream_threshold(ptrdiff_t n);
 
 #endif

@@ -52,6 +52,10 @@
 /* 1 when this process uses the fast path (the CPU has AVX-512F, VL, BW and DQ, and
  * gf_set_fast_path has not turned it off) */
 extern int gf_pieces_enabled;
+/* 1 while this thread runs part of a call of at least gf_stream_threshold
+ * elements (gelu_fast.h): float32 results then go out with non-temporal
+ * stores */
+extern __thread int gf_stream_outputs;
 
 GF_AVX512 GF_INLINE __mmask16 gf_pieces_in_range(__m512i bits)
 {
@@ -173,14 +177,14 @@ GF_AVX512 GF_INLINE void gf_pieces_unpack(const gf_pieces_gaps *gaps, float *out
 
 enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
 
-/* The chunk loop of both tiers, over n elements: CHUNK_CALL(skip) runs the
- * chunk [chunk, end) into `gaps` and returns how many of its blocks were not
- * wholly fast; GAPS_CALL computes the packed gaps, which are then unpacked.
- * skip (test before the polynomial) is chosen per chunk from the chunk
- * before, starting at skip_first. */
-#define GF_PIECES_FOR_CHUNKS(skip_first, CHUNK_CALL, GAPS_CALL)                                  \
-    for (ptrdiff_t chunk = 0, skip_outside = (skip_first); chunk < n; chunk += 16 * GF_PIECES_CHUNK) { \
-        ptrdiff_t end = n - chunk < 16 * GF_PIECES_CHUNK ? n : chunk + 16 * GF_PIECES_CHUNK;        \
+/* The chunk loop of both tiers, over `total` elements from out: CHUNK_CALL(skip)
+ * runs the chunk [chunk, end) into `gaps` and returns how many of its blocks
+ * were not wholly fast; GAPS_CALL computes the packed gaps, which are then
+ * unpacked.  skip (test before the polynomial) is chosen per chunk from the
+ * chunk before, starting at skip_first. */
+#define GF_PIECES_FOR_CHUNKS(total, skip_first, CHUNK_CALL, GAPS_CALL)                             \
+    for (ptrdiff_t chunk = 0, skip_outside = (skip_first); chunk < (total); chunk += 16 * GF_PIECES_CHUNK) { \
+        ptrdiff_t end = (total) - chunk < 16 * GF_PIECES_CHUNK ? (total) : chunk + 16 * GF_PIECES_CHUNK; \
         gf_pieces_gaps gaps;                                                                        \
         ptrdiff_t mixed = skip_outside ? CHUNK_CALL(1) : CHUNK_CALL(0);                             \
         skip_outside = 2 * mixed > GF_PIECES_CHUNK;                                                 \
@@ -294,7 +298,7 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
 #define GF_PIECES_GAPS_CALL                                                     \
     if (mode == GF_PIECES_BACKWARD) binary(gaps.g, gaps.x, gaps.y, gaps.count); \
     else unary(gaps.x, gaps.y, gaps.count)
-    GF_PIECES_FOR_CHUNKS(1, GF_PIECES_CHUNK_CALL, GF_PIECES_GAPS_CALL);
+    GF_PIECES_FOR_CHUNKS(n, 1, GF_PIECES_CHUNK_CALL, GF_PIECES_GAPS_CALL);
 #undef GF_PIECES_CHUNK_CALL
 #undef GF_PIECES_GAPS_CALL
 }
@@ -443,7 +447,7 @@ GF_AVX512 GF_INLINE int gf_float_pieces_block(const float *g, ptrdiff_t g_step, 
                                               const float *xs, float *out, ptrdiff_t i, ptrdiff_t block,
                                               __mmask16 live, const __m512 *lo, const __m512 *hi, int mode,
                                               uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
-                                              int skip_outside)
+                                              int skip_outside, int stream)
 {
     const int full = live == (__mmask16)0xffff;  /* constant where inlined */
     __m512i x_bits = full ? _mm512_loadu_si512(xs + i) : _mm512_maskz_loadu_epi32(live, xs + i);
@@ -467,7 +471,8 @@ GF_AVX512 GF_INLINE int gf_float_pieces_block(const float *g, ptrdiff_t g_step, 
         fast = gf_float_pieces_value(x_bits, factor, lo, hi, mode, &y) & ok;
     }
     if (__builtin_expect(fast == live, 1)) {
-        if (full) _mm512_storeu_ps(out + i, y);
+        if (full && stream) _mm512_stream_ps(out + i, y);
+        else if (full) _mm512_storeu_ps(out + i, y);
         else _mm512_mask_storeu_ps(out + i, live, y);
         return 0;
     }
@@ -476,21 +481,22 @@ GF_AVX512 GF_INLINE int gf_float_pieces_block(const float *g, ptrdiff_t g_step, 
 }
 
 /* One chunk: as gf_pieces_chunk, on the float32 tier; whole blocks in one
- * loop (no masks), the partial one after it */
+ * loop (no masks), the partial one after it.  stream: store whole fast blocks
+ * with non-temporal stores (out + start 64-byte aligned) */
 GF_AVX512 GF_INLINE ptrdiff_t gf_float_pieces_chunk(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
                                                     const float *xs, float *out, ptrdiff_t start, ptrdiff_t end,
                                                     const __m512 *lo, const __m512 *hi, int mode,
                                                     uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
-                                                    int skip_outside)
+                                                    int skip_outside, int stream)
 {
     ptrdiff_t mixed = 0, i = start;
     gaps->count = gaps->blocks = 0;
     for (; end - i >= 16; i += 16)
         mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, (i - start) / 16, 0xffff, lo, hi,
-                                       mode, low, high, gaps, skip_outside);
+                                       mode, low, high, gaps, skip_outside, stream);
     if (i < end)
         mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, (i - start) / 16,
-                                       gf_pieces_live(end - i), lo, hi, mode, low, high, gaps, skip_outside);
+                                       gf_pieces_live(end - i), lo, hi, mode, low, high, gaps, skip_outside, 0);
     return mixed;
 }
 
@@ -508,10 +514,24 @@ GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, c
     gf_float_pieces_load(table, lo, hi);
     int32_t g_scalar_bits = 0;
     if (mode == GF_PIECES_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
-#define GF_FLOAT_CHUNK_CALL(skip) \
-    gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, skip)
-    GF_PIECES_FOR_CHUNKS(0, GF_FLOAT_CHUNK_CALL, rest(gaps.g, gaps.x, gaps.y, gaps.count));
+    /* a whole chunk at least: the strided loops' small blocks, which go to a
+     * buffer read back at once, never stream */
+    int stream = gf_stream_outputs && n >= 16 * GF_PIECES_CHUNK && ((uintptr_t)out & 3) == 0;
+    /* streaming: the elements before out's first 64-byte boundary, stored,
+     * then the rest, streamed (the same arithmetic for both) */
+    ptrdiff_t head = stream ? (ptrdiff_t)((64 - ((uintptr_t)out & 63)) & 63) / 4 : 0;
+    for (int part = 0; part < 2; part++) {
+        ptrdiff_t count = part ? n - head : head;
+        int streamed = part && stream;
+#define GF_FLOAT_CHUNK_CALL(skip)                                                                      \
+    gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, \
+                          skip, streamed && !(skip))
+        GF_PIECES_FOR_CHUNKS(count, 0, GF_FLOAT_CHUNK_CALL, rest(gaps.g, gaps.x, gaps.y, gaps.count));
 #undef GF_FLOAT_CHUNK_CALL
+        xs += count, out += count;
+        if (g_step) g += count;
+    }
+    if (stream) _mm_sfence();  /* the streamed lines reach memory before other threads read them */
 }
 
 /* float16 storage, same scheme: the halves are widened exactly (vcvtph2ps),

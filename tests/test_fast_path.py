@@ -229,6 +229,34 @@ def test_float16_backward_near_a_midpoint_is_correctly_rounded(name):
     assert_within_documented_bound(name, getattr(gf, name)(g, x), x, g)
 
 
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("offset", [0, 1, 5, 15])
+def test_streamed_results_equal_the_stored_ones(name, offset):
+    """Calls long enough to stream (forced here down to one element) store
+    whole blocks with non-temporal stores after a head up to the output's
+    64-byte boundary: at every alignment, on one thread and two, with gaps
+    unpacked into streamed chunks and grad_out full or broadcast, the
+    results are within bound and bit-identical to the ordinary stores'."""
+    x = mixed_values(name, np.float32, n=16_000)
+    gs = [None] if not name.endswith("_backward") else [grad_out_for(x), np.float32(-1.75)]
+    buffer = np.empty(x.size + 16, dtype=np.float32)
+    out = buffer[offset:offset + x.size]
+    try:
+        for threads in (1, 2):
+            gf.set_num_threads(threads)
+            for g in gs:
+                args = (x,) if g is None else (g, x)
+                _ufuncs._set_stream_threshold(1 << 62)
+                stored = getattr(gf, name)(*args)
+                _ufuncs._set_stream_threshold(1)
+                getattr(gf, name)(*args, out=out)
+                assert bit_equal(out, stored)
+                assert_within_documented_bound(name, out, x, None if g is None else np.broadcast_to(g, x.shape))
+    finally:
+        _ufuncs._set_stream_threshold(0)
+        gf.set_num_threads(0)
+
+
 def test_info_reports_the_fast_path():
     assert gf.info()["fast_path"] == "avx512 pieces (float32, float16)"
     _ufuncs._set_fast_path(False)
