@@ -95,9 +95,9 @@ void gf_widen_half(const uint16_t *in, double *out, ptrdiff_t n)
 /* Measured with bench/threshold.py on a 2-core AMD EPYC (Zen 3, AVX2): two
  * threads break even with one at ~1 500 float32 elements, give 1.4x at 2 048,
  * 1.6x at 4 096 and 1.8x from 8 192 on.  Zen 4, AVX-512, with the float32
- * tier (0.38 ns/element on standard normal data): break-even at 4 096, 1.26x
- * at 8 192, 1.54x at 16 384, 1.85x at 65 536; so each thread gets at least
- * 4 096 elements of the cheapest kernel. */
+ * tier's forward form (0.30 ns/element on standard normal data): 0.9x at
+ * 4 096, 1.15x at 8 192, 1.46x at 16 384, 1.82x at 65 536; so each thread
+ * gets at least 4 096 elements of the cheapest kernel. */
 #define GF_DEFAULT_PARALLEL_THRESHOLD (1 << 12)
 ptrdiff_t gf_parallel_threshold = GF_DEFAULT_PARALLEL_THRESHOLD;
 static int gf_thread_override = 0;
