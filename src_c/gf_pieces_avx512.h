@@ -491,9 +491,13 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_float_pieces_chunk(const float *g, ptrdiff_t g_
 {
     ptrdiff_t mixed = 0, i = start;
     gaps->count = gaps->blocks = 0;
-    for (; end - i >= 16; i += 16)
+    for (; end - i >= 16; i += 16) {
+        /* streamed calls read from memory: fetch 8 KiB ahead of the hardware
+         * prefetcher (2-3% at 10M elements, bench/stream.py) */
+        if (stream) _mm_prefetch((const char *)(xs + i + 2048), _MM_HINT_T0);
         mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, (i - start) / 16, 0xffff, lo, hi,
                                        mode, low, high, gaps, skip_outside, stream);
+    }
     if (i < end)
         mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, (i - start) / 16,
                                        gf_pieces_live(end - i), lo, hi, mode, low, high, gaps, skip_outside, 0);
