@@ -527,9 +527,12 @@ GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, c
     for (int part = 0; part < 2; part++) {
         ptrdiff_t count = part ? n - head : head;
         int streamed = part && stream;
-#define GF_FLOAT_CHUNK_CALL(skip)                                                                      \
-    gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, \
-                          skip, streamed && !(skip))
+#define GF_FLOAT_CHUNK_CALL(skip)                                                                        \
+    ((skip) || !streamed                                                                                   \
+         ? gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, \
+                                 &gaps, skip, 0)                                                           \
+         : gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, \
+                                 &gaps, skip, 1))
         GF_PIECES_FOR_CHUNKS(count, 0, GF_FLOAT_CHUNK_CALL, rest(gaps.g, gaps.x, gaps.y, gaps.count));
 #undef GF_FLOAT_CHUNK_CALL
         xs += count, out += count;
