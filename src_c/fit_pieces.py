@@ -39,6 +39,11 @@ higher terms absorbing the rounding of the one before (the same weighted
 least squares, in double, against mpmath values).  The centre piece covers
 only its half (x' <= 0) and holds F(0) = 1/2 exactly (h = 1/2, d0 = d1 = 0).
 
+The table holds the coefficients for the kernel's variable v = x' - k/8 = u/8
+(c_j 8^j: exact, so the kernel's Horner in v rounds exactly as one in u
+would), and the forward rows hold -d, so that the kernel's x h - (-d) by
+fmsub gives x's signed zero at x = +-0 (there v = +0, and -d sums to +0).
+
 Run:  python src_c/fit_pieces.py > src_c/gf_pieces.h   (about half a minute)
 """
 import mpmath as mp
@@ -175,7 +180,7 @@ def saturation(name, terms):
 
 FLOAT_DEG, FLOAT_NODES = 5, 120
 # (table column, centre, a): the piece's u = a x' - k; the column is k mod 32,
-# which the kernel reads off the bits of 8x' + 1.5 2^23
+# which the kernel reads off the bits of x' + 1.5 2^20
 FLOAT_PIECES = [(k % 32, mp.mpf(k) / 8, 8) for k in range(-27, 1)]  # columns 1..4 unused
 
 
@@ -249,8 +254,11 @@ def float_table(name, terms):
     for column, centre, a in FLOAT_PIECES:
         coefs, err = fit_float_piece(terms, centre, a, FLOAT_DEG, forward)
         worst = max(worst, err)
-        for row, v in enumerate(coefs):
-            table[row][column] = v
+        # from u to v = u / a: the coefficient of u^j times a^j
+        powers = [0] + list(range(FLOAT_DEG + 1)) if forward else [0, 0] + list(range(1, FLOAT_DEG + 1))
+        for row, (v, j) in enumerate(zip(coefs, powers)):
+            v *= float(a)**j
+            table[row][column] = -v if forward and row > 0 and v else v  # +0 stays +0
     return table, worst
 
 
@@ -287,10 +295,11 @@ if __name__ == "__main__":
             for dtype, low in (("f32", low_f32), ("f16", low_f16)):
                 print(f"#define GF_PIECES_LOW_{dtype}_{kernel} 0x{float_bits(-low):08x}u  /* {mp.nstr(low, 8)} */")
             print(f"#define GF_PIECES_HIGH_{kernel} 0x{float_bits(high):08x}u  /* {mp.nstr(high, 8)} */")
-    print("/* The float32 tier, at x' = -|x|: column k mod 32, u = 8x' - k; rows")
-    print(" * c0 hi, c0 lo, c1, .., cd of F (derivatives), or h, d0, .., dd of")
-    print(" * x' F(x') = x' h + d(u) (forward).  Errors: of the rounded coefficients")
-    print(" * in exact arithmetic, relative to the scale. */")
+    print("/* The float32 tier, at x' = -|x|: column k = round(8x') mod 32,")
+    print(" * v = x' - k/8; rows c0 hi, c0 lo, c1, .., cd of F = c0 + c1 v + ..")
+    print(" * (derivatives), or h, -d0, .., -dd of x' F(x') = x' h + d(v) (forward).")
+    print(" * Errors: of the rounded coefficients in exact arithmetic, relative to")
+    print(" * the scale. */")
     print(f"#define GF_FLOAT_PIECES_ROWS {FLOAT_DEG + 2}")
     for name, terms in FACTORS:
         table, worst = float_table(name, terms)

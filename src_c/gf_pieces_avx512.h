@@ -312,31 +312,32 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
  *
  * Algorithm: every factor has F(x) = 1 - F(-x), so F is evaluated at
  * x' = -|x| and mirrored where x >= 0.  28 pieces of width 1/8 on
- * (-3.4375, 0] (src_c/fit_pieces.py, float_table): t = 8x' (by the exponent
- * field), k = round(t), u = t - k (exact, vreduceps), and the piece's column,
- * k mod 32, is the low bits of t + 1.5 2^23; one vpermt2ps per coefficient
- * (columns 1..4 unused).
- * Derivative and backward: F(x') = c0 + c1 u + u^2 q(u) is carried as a
- * float pair s + l: c0 is a float pair, c1 u is split exactly by an fma and
+ * (-3.4375, 0] (src_c/fit_pieces.py, float_table): k = round(8x'), read as
+ * the piece's column k mod 32 off the low bits of x' + 1.5 2^20, and
+ * v = x' - k/8 (exact, vreduceps; the table's coefficients are for v, |v| <=
+ * 1/16); one vpermt2ps per coefficient (columns 1..4 unused).
+ * Derivative and backward: F(x') = c0 + c1 v + v^2 q(v) is carried as a
+ * float pair s + l: c0 is a float pair, c1 v is split exactly by an fma and
  * added to c0 by Fast2Sum, and only l (c0's low part, the two rounding
- * errors, u^2 q(u) by float Horner) is rounded in float32.  The mirror 1 - s
+ * errors, v^2 q(v) by float Horner) is rounded in float32.  The mirror 1 - s
  * is another Fast2Sum (|s| <= 1).  The result: s + l rounded (derivative);
  * g s split exactly by an fma and g s + g l = rh - ((rh - g s) - g l)
  * (backward, where a zero result keeps the sign of g s).
- * Forward: the table holds the product, x' F(x') = x' h + d(u), with h the
+ * Forward: the table holds the product, x' F(x') = x' h + d(v), with h the
  * factor at the piece's centre on the 2^-24 grid (so that the mirror 1 - h
- * is exact) and d a polynomial fitted relative to |x' F(x')|.  Then
- * x F(x) = x h + d(u) for x < 0 and x (1 - h) + d(u) for x >= 0 (where
- * x' = -x and F(x) = 1 - F(x')): one fma, with x h exact inside it, after a
- * float Horner d.  The result takes x's sign, so gelu(-0) = -0.  This is the
- * cheaper form (about 29 vector operations per 16 elements against 40 for
- * the pair): the forward factors have no zero to resolve, so their results
- * can afford d's one rounding in float32.
+ * is exact) and d a polynomial fitted relative to |x' F(x')|, stored as -d.
+ * Then x F(x) = x h + d(v) for x < 0 and x (1 - h) + d(v) for x >= 0 (where
+ * x' = -x and F(x) = 1 - F(x')): one fmsub, x h - (-d), with x h exact inside
+ * it, after a float Horner -d.  At x = +-0, -d is +0, so the fmsub gives x's
+ * signed zero (gelu(-0) = -0) with no sign fix-up.  This is the cheaper form
+ * (27 vector instructions per 16 elements in the loop against 40 for the
+ * pair): the forward factors have no zero to resolve, so their results can
+ * afford d's one rounding in float32.
  *
  * Error bound: the fits are within 2^-28.7 .. 2^-29.8 of the scale
- * (coefficients rounded to float), ~0.05 ULP at most.  Pair form: u^2 q(u)
+ * (coefficients rounded to float), ~0.05 ULP at most.  Pair form: v^2 q(v)
  * is at most ~1/30 of F on every piece, so the float32 roundings in l cost
- * ~0.02 ULP; Fast2Sum is exact where |c0| >= |c1 u|, and near the
+ * ~0.02 ULP; Fast2Sum is exact where |c0| >= |c1 v|, and near the
  * derivatives' zero (where it may not be) its error is within a float32
  * rounding of the scale.  Forward form: |d| is at most ~1/4 of the result
  * where x < 0 (F changes by up to e^(lambda/16) over a piece,
@@ -362,21 +363,18 @@ GF_AVX512 GF_INLINE void gf_float_pieces_load(const float (*table)[32], __m512 *
 }
 
 /* The reduction shared by both evaluations: x' = -|x| (`mirrored`), the
- * piece's column and u; returns the lanes in range, |x| < 3.4375 (nan and inf
+ * piece's column and v; returns the lanes in range, |x| < 3.4375 (nan and inf
  * are not), and sets `positive` (x >= +0).  Lanes out of range get
- * meaningless columns and u, never a fault (the permutes read only the low 5
+ * meaningless columns and v, never a fault (the permutes read only the low 5
  * bits of the column). */
 GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_reduce(__m512i x_bits, __m512i *mirrored, __m512i *column,
-                                                     __m512 *u, __mmask16 *positive)
+                                                     __m512 *v, __mmask16 *positive)
 {
     *mirrored = _mm512_or_si512(x_bits, _mm512_set1_epi32((int)0x80000000u));
     *positive = _mm512_cmpge_epi32_mask(x_bits, _mm512_setzero_si512());
-    /* 8x' on the exponent field, off the multiply pipes: exact for normal x'
-     * in range; a subnormal or zero x' gets a t below 2^-122, whose u moves
-     * F by a negligible 2^-123 */
-    __m512 t = _mm512_castsi512_ps(_mm512_add_epi32(*mirrored, _mm512_set1_epi32(3 << 23)));
-    *column = _mm512_castps_si512(_mm512_add_ps(t, _mm512_set1_ps(0x1.8p23f)));
-    *u = _mm512_reduce_ps(t, 0x08);  /* t - round(t), ties to even as the add above */
+    __m512 t = _mm512_castsi512_ps(*mirrored);
+    *column = _mm512_castps_si512(_mm512_add_ps(t, _mm512_set1_ps(0x1.8p20f)));  /* its ulp is 1/8 */
+    *v = _mm512_reduce_ps(t, 0x38);  /* t - round(8t)/8, ties to even as the add above */
     return _mm512_cmplt_epu32_mask(*mirrored, _mm512_set1_epi32((int)GF_FLOAT_END));
 }
 
@@ -388,37 +386,37 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_eval(__m512i x_bits, const __m512 
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512i mirrored, column;
-    __m512 u;
-    __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &u, &positive);
+    __m512 v;
+    __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &v, &positive);
     __m512 q = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1);
-    for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 3; j--) q = _mm512_fmadd_ps(q, u, GF_FLOAT_COEF(j));
+    for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 3; j--) q = _mm512_fmadd_ps(q, v, GF_FLOAT_COEF(j));
     __m512 c0 = GF_FLOAT_COEF(0), c1 = GF_FLOAT_COEF(2);
-    __m512 p1 = _mm512_mul_ps(c1, u), p1_err = _mm512_fmsub_ps(c1, u, p1);
+    __m512 p1 = _mm512_mul_ps(c1, v), p1_err = _mm512_fmsub_ps(c1, v, p1);
     __m512 s0 = _mm512_add_ps(c0, p1);
     __m512 s0_err = _mm512_sub_ps(p1, _mm512_sub_ps(s0, c0));
-    __m512 l0 = _mm512_fmadd_ps(_mm512_mul_ps(u, u), q, _mm512_add_ps(_mm512_add_ps(GF_FLOAT_COEF(1), p1_err), s0_err));
+    __m512 l0 = _mm512_fmadd_ps(_mm512_mul_ps(v, v), q, _mm512_add_ps(_mm512_add_ps(GF_FLOAT_COEF(1), p1_err), s0_err));
     *s = _mm512_mask_sub_ps(s0, positive, one, s0);
     __m512 s_err = _mm512_sub_ps(_mm512_sub_ps(one, *s), s0);
     *l = _mm512_mask_sub_ps(l0, positive, s_err, l0);
     return in_range;
 }
 
-/* x F(x) (forward): x h + d(u) for x < 0, x (1 - h) + d(u) for x >= 0, in
+/* x F(x) (forward): x h + d(v) for x < 0, x (1 - h) + d(v) for x >= 0, in
  * one fma: x h exact inside it, d by float Horner.  The result takes x's
  * sign, so gelu(-0) = -0. */
 GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_forward(__m512i x_bits, const __m512 *lo, const __m512 *hi,
                                                       __m512 *y)
 {
     __m512i mirrored, column;
-    __m512 u;
-    __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &u, &positive);
-    __m512 d = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1);
-    for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 1; j--) d = _mm512_fmadd_ps(d, u, GF_FLOAT_COEF(j));
+    __m512 v;
+    __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &v, &positive);
+    __m512 minus_d = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1);
+    for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 1; j--) minus_d = _mm512_fmadd_ps(minus_d, v, GF_FLOAT_COEF(j));
     __m512 h = GF_FLOAT_COEF(0);
     h = _mm512_mask_sub_ps(h, positive, _mm512_set1_ps(1.0f), h);
-    __m512i r = _mm512_castps_si512(_mm512_fmadd_ps(_mm512_castsi512_ps(x_bits), h, d));
-    /* r | (x & sign): x's sign, which the sum may drop at x = -0 */
-    *y = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(r, x_bits, _mm512_set1_epi32((int)0x80000000u), 0xf8));
+    /* at x = +-0, -d = +0 (v = +0, and its two last coefficients are +0), so
+     * x h - (+0) is x's signed zero */
+    *y = _mm512_fmsub_ps(_mm512_castsi512_ps(x_bits), h, minus_d);
     return in_range;
 }
 #undef GF_FLOAT_COEF
