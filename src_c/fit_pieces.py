@@ -32,8 +32,11 @@ longer reach 2^-28.5 of F).  Narrow pieces keep the part the kernel rounds
 in float32 a small fraction of the result.  Derivative factors, per piece:
 c0 as a float pair (hi + lo), c1..cd as floats, F = c0 + c1 u + ..  Forward
 factors: the product x' F(x') = x' h + d(u), h = F at the piece's centre
-rounded to a multiple of 2^-24 (so that the kernel's mirror 1 - h is exact)
-and d a polynomial (d0..dd as floats) fitted relative to |x' F(x')|.  Both:
+rounded to 8 bits (so that the kernel's mirror 1 - h is exact; any h near F
+will do, d takes up the difference) and d a polynomial (d0..dd as floats)
+fitted relative to |x' F(x')|, whose top coefficient dd carries h's 16 high
+bits in the low half of its own (2^-8 of dd's term, below 2^-30 of the
+result), so that the kernel fetches both with one permute.  Both:
 the coefficients rounded one by one from the lowest up, each refit of the
 higher terms absorbing the rounding of the one before (the same weighted
 least squares, in double, against mpmath values).  The centre piece covers
@@ -148,6 +151,20 @@ def crossing(g, a, b, iterations=60):
     return (a + b) / 2
 
 
+def bfloat16(v):
+    """v rounded to its float32 bits' high half (8 significant bits)"""
+    bits = (float_bits(v) + 0x8000) & 0xFFFF0000
+    return float(np.array([bits], np.uint32).view(np.float32)[0])
+
+
+def with_low_half(v, low):
+    """The float32 nearest v whose bits' low half is `low`"""
+    high = float_bits(v) >> 16
+    candidates = np.array([((high + k) << 16) | low for k in (-1, 0, 1) if 0 <= high + k <= 0xFFFF],
+                          np.uint32).view(np.float32)
+    return float(candidates[np.argmin(np.abs(candidates.astype(np.float64) - v))])
+
+
 def float_bits(v):
     return int(np.array(v, dtype=np.float32).view(np.uint32))
 
@@ -190,8 +207,10 @@ def fit_float_piece(terms, centre, a, degree, forward):
 
     Derivative factors: [c0 hi, c0 lo, c1, .., c_degree], F = c0 + c1 u + ..
     Forward factors: [h, d0, .., d_degree], x' F(x') = x' h + d(u), with h
-    F at the centre on the 2^-24 grid (so that 1 - h is exact), and the
-    scale |x'| F(x'), the forward result's."""
+    F at the centre rounded to 8 bits (so that 1 - h is exact, and h fits in
+    16: the low half of d_degree's bits holds h's high half, so that the
+    kernel fetches both with one permute), and the scale |x'| F(x'), the
+    forward result's."""
     nodes = np.cos(np.pi * (np.arange(FLOAT_NODES) + 0.5) / FLOAT_NODES) / 2
     if centre == 0:  # the centre piece serves x' <= 0 only
         nodes = -(nodes + 0.5) / 2
@@ -202,7 +221,8 @@ def fit_float_piece(terms, centre, a, degree, forward):
         values.append(first_term + second_term)
         scales.append(abs(first_term) + abs(second_term))
     if forward:
-        h = 0.5 if centre == 0 else round(float(sum(terms(centre))) * 2**24) * 2.0**-24
+        h = bfloat16(float(sum(terms(centre))))
+        assert float(np.float32(1 - h)) == 1 - h  # F >= 2^-12 on the range
         # y's own rounding (2^-53) is far below the fit's 2^-29
         y = np.array([float(x * (v - mp.mpf(h))) for x, v in zip(xs, values)])
         scale = np.array([float(abs(x) * s) for x, s in zip(xs, scales)])
@@ -231,6 +251,8 @@ def fit_float_piece(terms, centre, a, degree, forward):
         coefs, rest, first = [hi, lo], y - hi - lo, 1
     for j in range(first, degree + 1):  # round c_j, refit c_j+1.. on what is left
         cj = np.linalg.lstsq(powers[:, j:] * w[:, None], rest * w, rcond=None)[0][0]
+        if forward and j == degree:  # h's high half below: 2^-8 of d_degree u^5 < 2^-30
+            cj = with_low_half(cj, float_bits(h) >> 16)
         cj = float(np.float32(cj))
         coefs.append(cj)
         rest = rest - cj * nodes**j
@@ -259,6 +281,8 @@ def float_table(name, terms):
         for row, (v, j) in enumerate(zip(coefs, powers)):
             v *= float(a)**j
             table[row][column] = -v if forward and row > 0 and v else v  # +0 stays +0
+        if forward:  # the kernel reads h off the top row's low half
+            assert float_bits(table[-1][column]) & 0xFFFF == float_bits(table[0][column]) >> 16
     return table, worst
 
 

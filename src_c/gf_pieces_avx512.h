@@ -324,17 +324,21 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
  * g s split exactly by an fma and g s + g l = rh - ((rh - g s) - g l)
  * (backward, where a zero result keeps the sign of g s).
  * Forward: the table holds the product, x' F(x') = x' h + d(v), with h the
- * factor at the piece's centre on the 2^-24 grid (so that the mirror 1 - h
- * is exact) and d a polynomial fitted relative to |x' F(x')|, stored as -d.
+ * factor at the piece's centre rounded to 8 bits (so that the mirror 1 - h
+ * is exact) and d a polynomial fitted relative to |x' F(x')|, stored as -d;
+ * h is the low half of the top coefficient's bits (one permute fetches
+ * both, a shift takes h out: permutes are this loop's bottleneck on Zen 4,
+ * where each one removed saves ~4%).
  * Then x F(x) = x h + d(v) for x < 0 and x (1 - h) + d(v) for x >= 0 (where
  * x' = -x and F(x) = 1 - F(x')): one fmsub, x h - (-d), with x h exact inside
  * it, after a float Horner -d.  At x = +-0, -d is +0, so the fmsub gives x's
  * signed zero (gelu(-0) = -0) with no sign fix-up.  This is the cheaper form
- * (27 vector instructions per 16 elements in the loop against 40 for the
- * pair): the forward factors have no zero to resolve, so their results can
- * afford d's one rounding in float32.
+ * (26 vector instructions per 16 elements in the loop, load and store
+ * included, 6 of them permutes, against 40 for the pair): the forward
+ * factors have no zero to resolve, so their results can afford d's one
+ * rounding in float32.
  *
- * Error bound: the fits are within 2^-28.7 .. 2^-29.8 of the scale
+ * Error bound: the fits are within 2^-28.6 .. 2^-29.8 of the scale
  * (coefficients rounded to float), ~0.05 ULP at most.  Pair form: v^2 q(v)
  * is at most ~1/30 of F on every piece, so the float32 roundings in l cost
  * ~0.02 ULP; Fast2Sum is exact where |c0| >= |c1 v|, and near the
@@ -410,9 +414,10 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_forward(__m512i x_bits, const __m5
     __m512i mirrored, column;
     __m512 v;
     __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &v, &positive);
-    __m512 minus_d = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1);
+    __m512 top = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1), minus_d = top;
     for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 1; j--) minus_d = _mm512_fmadd_ps(minus_d, v, GF_FLOAT_COEF(j));
-    __m512 h = GF_FLOAT_COEF(0);
+    /* h is the low half of the top coefficient's bits: a shift, not a permute */
+    __m512 h = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(top), 16));
     h = _mm512_mask_sub_ps(h, positive, _mm512_set1_ps(1.0f), h);
     /* at x = +-0, -d = +0 (v = +0, and its two last coefficients are +0), so
      * x h - (+0) is x's signed zero */
