@@ -36,7 +36,6 @@ def contenders(n):
     }
     try:
         import torch
-        import torch.nn.functional as F
         t32 = torch.from_numpy(x32)
         t_out = torch.empty_like(t32)
         runs["PyTorch gelu f32"] = (lambda: torch.ops.aten.gelu.out(t32, out=t_out), torch)
