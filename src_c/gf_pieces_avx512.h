@@ -136,27 +136,43 @@ GF_AVX512 GF_INLINE __mmask16 gf_pieces_live(ptrdiff_t left)
 
 /* Blocks of 16 elements go through the fast path in chunks of GF_PIECES_CHUNK
  * blocks.  The lanes in neither the pieces nor the saturated ranges (the
- * gaps) are packed, as they are met, into a buffer (vcompressps), which the
- * general kernels compute in one call after the chunk; the results are
- * unpacked (vexpandps) into their lanes, visiting only the blocks that had
- * gaps.  So the hot loop has no calls and keeps the coefficients in
- * registers, and inputs in the gaps cost what the general kernels cost,
- * however they are scattered. */
-#define GF_PIECES_CHUNK 256
+ * gaps) are packed, as they are met, into a buffer (vcompressps), and their
+ * blocks' other results are held beside it; when the buffer may not take
+ * another chunk, and at the end, the general kernels compute the packed
+ * lanes in one call, and each held block is completed (vexpandps) and
+ * stored whole.  So the hot loop has no calls and keeps the coefficients in
+ * registers, inputs in the gaps cost what the general kernels cost, however
+ * they are scattered, and a rare gap (standard-normal data has one in ~1700
+ * float32 inputs) costs neither a call per chunk nor, where the output is
+ * streamed, a partial store: a line that a masked store writes is first read
+ * from memory, and at 10M elements that read cost 20%. */
+#define GF_PIECES_CHUNK 128
+#define GF_PIECES_HELD (2 * GF_PIECES_CHUNK)  /* blocks the buffer holds */
 
 typedef struct {
     ptrdiff_t count;                   /* lanes packed so far */
-    ptrdiff_t blocks;                  /* blocks with gaps so far */
-    int32_t block[GF_PIECES_CHUNK];    /* each one's index in the chunk */
-    __mmask16 lanes[GF_PIECES_CHUNK];  /* and its gap lanes */
-    float x[16 * GF_PIECES_CHUNK + 16], g[16 * GF_PIECES_CHUNK + 16], y[16 * GF_PIECES_CHUNK + 16];
+    ptrdiff_t blocks;                  /* blocks held so far */
+    float held[GF_PIECES_HELD][16] __attribute__((aligned(64)));  /* each one's results but its gaps */
+    ptrdiff_t at[GF_PIECES_HELD];      /* its offset in the output */
+    __mmask16 lanes[GF_PIECES_HELD];   /* its gap lanes */
+    __mmask16 live[GF_PIECES_HELD];    /* and the lanes to store */
+    float x[16 * GF_PIECES_HELD + 16], g[16 * GF_PIECES_HELD + 16], y[16 * GF_PIECES_HELD + 16];
 } gf_pieces_gaps;
 
-GF_AVX512 GF_INLINE void gf_pieces_pack(gf_pieces_gaps *gaps, ptrdiff_t block, __mmask16 lanes,
-                                        __m512 x, __m512 g, int with_g)
+/* Store the 16 results y at out (its `live` lanes); stream: non-temporal
+ * (out 64-byte aligned), where the block is whole */
+GF_AVX512 GF_INLINE void gf_pieces_store(float *out, __m512 y, __mmask16 live, int stream)
 {
-    if (!lanes) return;
-    gaps->block[gaps->blocks] = (int32_t)block;
+    if (stream && live == (__mmask16)0xffff) _mm512_stream_ps(out, y);
+    else _mm512_mask_storeu_ps(out, live, y);
+}
+
+GF_AVX512 GF_INLINE void gf_pieces_hold(gf_pieces_gaps *gaps, ptrdiff_t at, __mmask16 lanes, __mmask16 live,
+                                        __m512 y, __m512 x, __m512 g, int with_g)
+{
+    _mm512_store_ps(gaps->held[gaps->blocks], y);
+    gaps->at[gaps->blocks] = at;
+    gaps->live[gaps->blocks] = live;
     gaps->lanes[gaps->blocks++] = lanes;
     /* register compress + full store: the memory form is microcoded on Zen 4 */
     _mm512_storeu_ps(gaps->x + gaps->count, _mm512_maskz_compress_ps(lanes, x));
@@ -164,15 +180,18 @@ GF_AVX512 GF_INLINE void gf_pieces_pack(gf_pieces_gaps *gaps, ptrdiff_t block, _
     gaps->count += __builtin_popcount(lanes);
 }
 
-GF_AVX512 GF_INLINE void gf_pieces_unpack(const gf_pieces_gaps *gaps, float *out)
+/* The held blocks, their gaps' results (gaps->y) expanded into them, stored
+ * at out + their offsets; the buffer emptied */
+GF_AVX512 GF_INLINE void gf_pieces_unpack(gf_pieces_gaps *gaps, float *out, int stream)
 {
-    ptrdiff_t at = 0;
+    ptrdiff_t packed = 0;
     for (ptrdiff_t j = 0; j < gaps->blocks; j++) {
         __mmask16 lanes = gaps->lanes[j];
-        __m512 y = _mm512_maskz_expand_ps(lanes, _mm512_loadu_ps(gaps->y + at));
-        _mm512_mask_storeu_ps(out + 16 * (ptrdiff_t)gaps->block[j], lanes, y);
-        at += __builtin_popcount(lanes);
+        __m512 y = _mm512_mask_expand_ps(_mm512_load_ps(gaps->held[j]), lanes, _mm512_loadu_ps(gaps->y + packed));
+        gf_pieces_store(out + gaps->at[j], y, gaps->live[j], stream);
+        packed += __builtin_popcount(lanes);
     }
+    gaps->count = gaps->blocks = 0;
 }
 
 enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
@@ -180,27 +199,30 @@ enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
 /* The chunk loop of both tiers, over `total` elements from out: CHUNK_CALL(skip)
  * runs the chunk [chunk, end) into `gaps` and returns how many of its blocks
  * were not wholly fast; GAPS_CALL computes the packed gaps, which are then
- * unpacked.  skip (test before the polynomial) is chosen per chunk from the
- * chunk before, starting at skip_first. */
-#define GF_PIECES_FOR_CHUNKS(total, skip_first, CHUNK_CALL, GAPS_CALL)                             \
+ * unpacked (stream: with non-temporal stores).  skip (test before the
+ * polynomial) is chosen per chunk from the chunk before, starting at
+ * skip_first. */
+#define GF_PIECES_FOR_CHUNKS(total, skip_first, CHUNK_CALL, GAPS_CALL, stream)                     \
+    gf_pieces_gaps gaps;                                                                            \
+    gaps.count = gaps.blocks = 0;                                                                   \
     for (ptrdiff_t chunk = 0, skip_outside = (skip_first); chunk < (total); chunk += 16 * GF_PIECES_CHUNK) { \
         ptrdiff_t end = (total) - chunk < 16 * GF_PIECES_CHUNK ? (total) : chunk + 16 * GF_PIECES_CHUNK; \
-        gf_pieces_gaps gaps;                                                                        \
         ptrdiff_t mixed = skip_outside ? CHUNK_CALL(1) : CHUNK_CALL(0);                             \
         skip_outside = 2 * mixed > GF_PIECES_CHUNK;                                                 \
-        if (!gaps.count) continue;                                                                  \
-        GAPS_CALL;                                                                                  \
-        gf_pieces_unpack(&gaps, out + chunk);                                                       \
+        if (gaps.blocks > GF_PIECES_HELD - GF_PIECES_CHUNK || (end == (total) && gaps.blocks)) {   \
+            GAPS_CALL;                                                                              \
+            gf_pieces_unpack(&gaps, out, stream);                                                   \
+        }                                                                                           \
     }
 
-
 /* A block whose live lanes are not all on the fast path (`fast`, with `y`
- * their results): the saturated lanes and nan take their results directly,
- * all of these are stored, and the rest (the gaps) are packed for later.
+ * their results), at out + at: the saturated lanes and nan take their
+ * results directly; the block is stored (stream: as gf_pieces_store), or,
+ * where some lanes are left (the gaps), held with them packed for later.
  * `ok`: the live lanes whose grad_out the fast path may use. */
-GF_AVX512 GF_INLINE void gf_pieces_settle(gf_pieces_gaps *gaps, ptrdiff_t block, float *out, __m512 y,
+GF_AVX512 GF_INLINE void gf_pieces_settle(gf_pieces_gaps *gaps, float *out, ptrdiff_t at, __m512 y,
                                           __m512i x_bits, __m512 factor, __mmask16 fast, __mmask16 ok,
-                                          __mmask16 live, int mode, uint32_t low, uint32_t high)
+                                          __mmask16 live, int mode, uint32_t low, uint32_t high, int stream)
 {
     const int backward = mode == GF_PIECES_BACKWARD;
     gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
@@ -209,8 +231,9 @@ GF_AVX512 GF_INLINE void gf_pieces_settle(gf_pieces_gaps *gaps, ptrdiff_t block,
     y = _mm512_mask_mov_ps(y, sat.low, backward ? _mm512_mul_ps(factor, zero) : zero);
     y = _mm512_mask_mov_ps(y, sat.nan, x);
     fast |= (sat.high | sat.low | sat.nan) & ok;
-    _mm512_mask_storeu_ps(out, fast, y);
-    gf_pieces_pack(gaps, block, live & (__mmask16)~fast, x, factor, backward);
+    __mmask16 gap = live & (__mmask16)~fast;
+    if (gap) gf_pieces_hold(gaps, at, gap, live, y, x, factor, backward);
+    else gf_pieces_store(out + at, y, live, stream);
 }
 
 /* The polynomial and its factor (x, 1 or g) for the 16 floats at xs, as two
@@ -246,7 +269,6 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, 
 {
     const int backward = mode == GF_PIECES_BACKWARD;
     ptrdiff_t mixed = 0;
-    gaps->count = gaps->blocks = 0;
     for (ptrdiff_t i = start; i < end; i += 16) {
         __mmask16 live = gf_pieces_live(end - i);
         __m512i x_bits = _mm512_maskz_loadu_epi32(live, xs + i);
@@ -269,8 +291,8 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, 
             continue;
         }
         mixed++;
-        gf_pieces_settle(gaps, (i - start) / 16, out + i, gf_pieces_to_float(y0, y1), x_bits, factor,
-                         fast, ok, live, mode, low, high);
+        gf_pieces_settle(gaps, out, i, gf_pieces_to_float(y0, y1), x_bits, factor, fast, ok, live, mode,
+                         low, high, 0);
     }
     return mixed;
 }
@@ -298,7 +320,7 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
 #define GF_PIECES_GAPS_CALL                                                     \
     if (mode == GF_PIECES_BACKWARD) binary(gaps.g, gaps.x, gaps.y, gaps.count); \
     else unary(gaps.x, gaps.y, gaps.count)
-    GF_PIECES_FOR_CHUNKS(n, 1, GF_PIECES_CHUNK_CALL, GF_PIECES_GAPS_CALL);
+    GF_PIECES_FOR_CHUNKS(n, 1, GF_PIECES_CHUNK_CALL, GF_PIECES_GAPS_CALL, 0);
 #undef GF_PIECES_CHUNK_CALL
 #undef GF_PIECES_GAPS_CALL
 }
@@ -447,8 +469,7 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_value(__m512i x_bits, __m512 f, co
 /* The block of 16 at xs + i (its `live` lanes): stored, its gaps packed.
  * Returns 1 when some live lane was not on the tier. */
 GF_AVX512 GF_INLINE int gf_float_pieces_block(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
-                                              const float *xs, float *out, ptrdiff_t i, ptrdiff_t block,
-                                              __mmask16 live, const __m512 *lo, const __m512 *hi, int mode,
+                                              const float *xs, float *out, ptrdiff_t i, __mmask16 live, const __m512 *lo, const __m512 *hi, int mode,
                                               uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
                                               int skip_outside, int stream)
 {
@@ -479,7 +500,7 @@ GF_AVX512 GF_INLINE int gf_float_pieces_block(const float *g, ptrdiff_t g_step, 
         else _mm512_mask_storeu_ps(out + i, live, y);
         return 0;
     }
-    gf_pieces_settle(gaps, block, out + i, y, x_bits, factor, fast, ok, live, mode, low, high);
+    gf_pieces_settle(gaps, out, i, y, x_bits, factor, fast, ok, live, mode, low, high, stream);
     return 1;
 }
 
@@ -493,17 +514,16 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_float_pieces_chunk(const float *g, ptrdiff_t g_
                                                     int skip_outside, int stream)
 {
     ptrdiff_t mixed = 0, i = start;
-    gaps->count = gaps->blocks = 0;
     for (; end - i >= 16; i += 16) {
         /* streamed calls read from memory: fetch 8 KiB ahead of the hardware
          * prefetcher (2-3% at 10M elements, bench/stream.py) */
         if (stream) _mm_prefetch((const char *)(xs + i + 2048), _MM_HINT_T0);
-        mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, (i - start) / 16, 0xffff, lo, hi,
-                                       mode, low, high, gaps, skip_outside, stream);
+        mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, 0xffff, lo, hi, mode, low, high,
+                                       gaps, skip_outside, stream);
     }
     if (i < end)
-        mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, (i - start) / 16,
-                                       gf_pieces_live(end - i), lo, hi, mode, low, high, gaps, skip_outside, 0);
+        mixed += gf_float_pieces_block(g, g_step, g_scalar_bits, xs, out, i, gf_pieces_live(end - i), lo, hi,
+                                       mode, low, high, gaps, skip_outside, 0);
     return mixed;
 }
 
@@ -536,7 +556,8 @@ GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, c
                                  &gaps, skip, 0)                                                           \
          : gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, \
                                  &gaps, skip, 1))
-        GF_PIECES_FOR_CHUNKS(count, 0, GF_FLOAT_CHUNK_CALL, rest(gaps.g, gaps.x, gaps.y, gaps.count));
+        GF_PIECES_FOR_CHUNKS(count, 0, GF_FLOAT_CHUNK_CALL, rest(gaps.g, gaps.x, gaps.y, gaps.count),
+                             streamed);
 #undef GF_FLOAT_CHUNK_CALL
         xs += count, out += count;
         if (g_step) g += count;

@@ -257,6 +257,39 @@ def test_streamed_results_equal_the_stored_ones(name, offset):
         gf.set_num_threads(0)
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_rare_gaps_held_across_chunks(name):
+    """Standard-normal data, whose gaps (|x| >= 3.4375) are rare: their
+    blocks are held across chunks (128 blocks each) and completed when the
+    buffer fills or the call ends.  Gaps placed in a chunk's first and last
+    blocks, in the last (partial) block, and in runs long enough to fill the
+    buffer mid-call: every gap lane is what it is in an array of gaps alone,
+    every lane within bound, streamed or not, on one thread and two."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(300_001).astype(np.float32)
+    chunk = 16 * 128
+    for at in (0, 15, chunk - 1, chunk, 5 * chunk + 7, x.size - 1):
+        x[at] = -4.0
+    x[100 * chunk:100 * chunk + 6 * chunk:16] = 3.9  # 6 chunks' worth of held blocks
+    gap = np.abs(x) >= FLOAT_PIECES[1]
+    assert 100 < gap.sum() < 2000
+    g = grad_out_for(x) if name.endswith("_backward") else None
+    alone = call(name, x[gap], None if g is None else g[gap])
+    try:
+        for threads in (1, 2):
+            gf.set_num_threads(threads)
+            results = []
+            for threshold in (1 << 62, 1):
+                _ufuncs._set_stream_threshold(threshold)
+                results.append(call(name, x, g))
+            assert bit_equal(results[0], results[1])
+            assert bit_equal(results[0][gap], alone)
+            assert_within_documented_bound(name, results[0], x, g)
+    finally:
+        _ufuncs._set_stream_threshold(0)
+        gf.set_num_threads(0)
+
+
 def test_info_reports_the_fast_path():
     assert gf.info()["fast_path"] == "avx512 pieces (float32, float16)"
     _ufuncs._set_fast_path(False)
