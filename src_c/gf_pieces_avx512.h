@@ -466,10 +466,11 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_value(__m512i x_bits, __m512 f, co
     return in_range;
 }
 
-/* The block of 16 at xs + i (its `live` lanes): stored, its gaps packed.
- * Returns 1 when some live lane was not on the tier. */
+/* The block of 16 at xs + i (its `live` lanes): stored, or held with its
+ * gaps packed.  Returns 1 when some live lane was not on the tier. */
 GF_AVX512 GF_INLINE int gf_float_pieces_block(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
-                                              const float *xs, float *out, ptrdiff_t i, __mmask16 live, const __m512 *lo, const __m512 *hi, int mode,
+                                              const float *xs, float *out, ptrdiff_t i, __mmask16 live,
+                                              const __m512 *lo, const __m512 *hi, int mode,
                                               uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
                                               int skip_outside, int stream)
 {
@@ -550,12 +551,15 @@ GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, c
     for (int part = 0; part < 2; part++) {
         ptrdiff_t count = part ? n - head : head;
         int streamed = part && stream;
+        /* three copies of the loop: the one that tests first takes streamed
+         * as it comes (its stores are not the bottleneck) */
 #define GF_FLOAT_CHUNK_CALL(skip)                                                                        \
-    ((skip) || !streamed                                                                                   \
-         ? gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, \
-                                 &gaps, skip, 0)                                                           \
-         : gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, \
-                                 &gaps, skip, 1))
+    ((skip) ? gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low,    \
+                                    high, &gaps, 1, streamed)                                              \
+     : streamed ? gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, \
+                                        high, &gaps, 0, 1)                                                 \
+                : gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, \
+                                        high, &gaps, 0, 0))
         GF_PIECES_FOR_CHUNKS(count, 0, GF_FLOAT_CHUNK_CALL, rest(gaps.g, gaps.x, gaps.y, gaps.count),
                              streamed);
 #undef GF_FLOAT_CHUNK_CALL
