@@ -10,7 +10,9 @@ calls (one call where a call takes longer), so a 1M-element call runs with
 its arrays in cache, as the issue's "1M (in cache)" has it and as a loop of
 calls does, whatever the 10M contenders before it in the round evicted;
 10M calls stream from memory either way.  Prints each target with its
-measured ratio and PASS or MISS; never fails (exit status 0).  Float32 and one thread unless
+measured ratio and PASS or MISS, and under target 8 at 10M the time two
+threads take on inputs that need no arithmetic (memory's pace, which bounds
+that target); never fails (exit status 0).  Float32 and one thread unless
 stated.  Targets that need PyTorch print "n/a" without it, as does the
 two-thread target on a one-core machine.
 
@@ -18,6 +20,9 @@ two-thread target on a one-core machine.
 """
 import argparse
 
+import numpy as np
+
+import gelu_fast as gf
 from gelu_fast import _bench
 
 M = 1_000_000
@@ -62,6 +67,17 @@ def targets(all_threads):
     return ts
 
 
+def _memory_bound(n, threads):
+    """gelu_fast.gelu on inputs in [10, 11), where gelu(x) = x in float32: the
+    call takes the same path through the library as standard-normal data but
+    does no arithmetic, so on two threads it shows what memory allows."""
+    x = np.random.default_rng(1).uniform(10, 11, n).astype(np.float32)
+    out = np.zeros_like(x)
+    with _bench.use_threads(threads):
+        gf.gelu(x, out=out)
+    return lambda: gf.gelu(x, out=out)
+
+
 def _contenders(ts):
     keys = {k for t in ts for k in t[2:4] if k is not None}
     contenders = {}
@@ -83,6 +99,9 @@ def main(argv=None):
     # where the OpenMP team stays awake.  Between other contenders, each
     # 2-thread sample would also pay for waking the team (~50 us here).
     scaling = [t for t in ts if t[0].startswith("8") and t[2] is not None]
+    # Next to target 8 at 10M, what two threads take where memory alone sets
+    # the pace: the same call on inputs that need no arithmetic.
+    memory_pace = ("memory", 10 * M, 2)
     # Target 2a in a pair of its own too: the copy is bound by memory
     # bandwidth, so among the others it pays for the dirty lines that the
     # contender before it left in the caches (0.28 ns/element there against
@@ -93,7 +112,10 @@ def main(argv=None):
     groups = [scaling, floor, [t for t in ts if t not in scaling and t not in floor]]
     seconds = {}
     for group in groups:
-        measured = _bench.interleaved_medians(_contenders(group), rounds=args.rounds, sample_seconds=2e-3)
+        contenders = _contenders(group)
+        if group is scaling and scaling:
+            contenders[memory_pace] = (_memory_bound(10 * M, 2), 2)
+        measured = _bench.interleaved_medians(contenders, rounds=args.rounds, sample_seconds=2e-3)
         seconds.update({t[0]: measured for t in group})
 
     print(_bench.describe_machine(_bench.machine()))
@@ -106,6 +128,12 @@ def main(argv=None):
         value = measured[numerator] / measured[denominator] if denominator else measured[numerator] * 1e6
         holds = value <= bound if op == "<=" else value >= bound
         print(f"  {number:7s} {text}: {value:.3g} (target {op} {bound:g})  {'PASS' if holds else 'MISS'}")
+        if number == "8 (10M)" and memory_pace in measured:
+            ns = {k: measured[k] / (10 * M) * 1e9 for k in (numerator, denominator, memory_pace)}
+            print(f"          ns/element: 1 thread {ns[numerator]:.3f}, 2 threads {ns[denominator]:.3f}, and "
+                  f"{ns[memory_pace]:.3f} on 2 threads\n          for inputs that need no arithmetic "
+                  f"(x in [10, 11), gelu(x) = x), memory's pace; {bound:g}x asks 2 threads for "
+                  f"{ns[numerator] / bound:.3f}")
     return 0
 
 
