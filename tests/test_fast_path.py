@@ -290,6 +290,38 @@ def test_rare_gaps_held_across_chunks(name):
         gf.set_num_threads(0)
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_loads_ahead_at_every_length_and_output_placement(name):
+    """The float32 tier loads whole blocks' inputs a few blocks before it
+    stores (4K aliasing): chunks of 1 to 6 whole blocks and a partial one,
+    then the ends of a many-chunk call, with out placed at distances above
+    and below x (and grad_out) modulo 4 KiB, in place too: every result is
+    bit-identical to the element's own in an ordinary call."""
+    x = mixed_values(name, np.float32, n=9000)
+    g = grad_out_for(x) if name.endswith("_backward") else None
+    expected = call(name, x, g)
+    lengths = list(range(1, 100)) + [2047, 2048, 2049, 2048 + 33, 4096 + 47, 6000, x.size]
+    page = 4096 // 4
+
+    def at_page_start(a, offset=0):
+        buffer = np.empty(a.size + 2 * page, dtype=a.dtype)
+        start = (-buffer.ctypes.data % 4096) // a.itemsize + offset % page
+        buffer[start:start + a.size] = a
+        return buffer[start:start + a.size]
+
+    x, g = at_page_start(x), None if g is None else at_page_start(g, 512)
+    for distance in (1, 16, 20, 32, 56, -16, -1):  # out - x, in elements, modulo 4 KiB
+        out_all = at_page_start(np.zeros_like(x), distance)
+        for n in lengths:
+            out = out_all[:n]
+            getattr(gf, name)(*((x[:n],) if g is None else (g[:n], x[:n])), out=out)
+            assert bit_equal(out, expected[:n]), (distance, n)
+    for n in (37, 2049, x.size):
+        xc = x[:n].copy()
+        getattr(gf, name)(*((xc,) if g is None else (g[:n], xc)), out=xc)
+        assert bit_equal(xc, expected[:n]), n
+
+
 def test_info_reports_the_fast_path():
     assert gf.info()["fast_path"] == "avx512 pieces (float32, float16)"
     _ufuncs._set_fast_path(False)
