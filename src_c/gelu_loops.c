@@ -5,6 +5,8 @@
  * chunks, and restoration of the caller's floating-point exception flags. */
 #include <fenv.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include "gelu_fast.h"
 #include "gelu_kernels.h"
 
@@ -187,14 +189,71 @@ GF_INLINE void gf_restore_fp_flags(gf_fp_flags flags) { fesetexceptflag(&flags, 
 /* A loop over n elements of args[0..nargs-1], with NumPy's steps. */
 typedef void gf_run(char **args, const ptrdiff_t *steps, ptrdiff_t n);
 
+/* ---- out= overlapping an input --------------------------------------- *
+ *
+ * NumPy copies an input that an output would overwrite before it is read,
+ * except when the output lags the input (the same step, out below x in the
+ * order of iteration): then it passes both as they are, trusting the loop to
+ * read each element before it writes the ones below it.  A call split across
+ * threads cannot keep that promise at the chunk boundaries (one thread writes
+ * what the next has not read yet), and a tier that holds results back would
+ * have to keep it at every block.  So such a call first copies the inputs the
+ * output shares bytes with, each thread its own chunk, and only after every
+ * thread has (a barrier) does any thread compute and store: every value read
+ * comes from memory no store of the call touches.  Calls whose output is an
+ * input itself (in place: each element read and stored by one thread) or
+ * shares no byte with it take none of this: a few comparisons. */
+
+/* The lowest byte address and one past the highest of n elements of `size`
+ * bytes from p, step bytes apart. */
+static void gf_span(const char *p, ptrdiff_t n, ptrdiff_t step, ptrdiff_t size,
+                    uintptr_t *lo, uintptr_t *hi)
+{
+    uintptr_t first = (uintptr_t)p, last = (uintptr_t)(p + (n - 1) * step);
+    *lo = first < last ? first : last;
+    *hi = (first < last ? last : first) + (uintptr_t)size;
+}
+
+/* Whether storing the output can change a value the input has still to give:
+ * some byte of it lies in both, and they are not the same elements. */
+static int gf_output_clobbers(const char *in, ptrdiff_t is, const char *out, ptrdiff_t os,
+                              ptrdiff_t n, ptrdiff_t size)
+{
+    if (n <= 0 || (in == out && is == os)) return 0;
+    uintptr_t in_lo, in_hi, out_lo, out_hi;
+    gf_span(in, n, is, size, &in_lo, &in_hi);
+    gf_span(out, n, os, size, &out_lo, &out_hi);
+    if (in_hi <= out_lo || out_hi <= in_lo) return 0;
+    if (is == os && is != 0) {
+        /* the same step: interleaved elements (a[0::2] into a[1::2]) share no byte */
+        ptrdiff_t step = is < 0 ? -is : is;
+        ptrdiff_t apart = (ptrdiff_t)((uintptr_t)out - (uintptr_t)in) % step;
+        if (apart < 0) apart += step;
+        if (apart >= size && step - apart >= size) return 0;
+    }
+    return 1;
+}
+
+/* Copies elements [lo, hi) of n at src (step bytes apart) to dst + lo * size,
+ * packed. */
+static void gf_gather(char *dst, const char *src, ptrdiff_t step, ptrdiff_t size,
+                      ptrdiff_t lo, ptrdiff_t hi)
+{
+    if (step == size) {
+        memcpy(dst + lo * size, src + lo * size, (size_t)((hi - lo) * size));
+        return;
+    }
+    for (ptrdiff_t i = lo; i < hi; i++) memcpy(dst + i * size, src + i * step, (size_t)size);
+}
+
 /* Runs `run` over the whole range, split into contiguous chunks across
  * threads when it is long enough, and leaves the caller's floating-point
- * exception flags as they were. */
+ * exception flags as they were.  The last of the nargs arguments is the
+ * output; each holds elements of `size` bytes. */
 static void gf_dispatch(gf_run *run, int nargs, char **args, ptrdiff_t n, const ptrdiff_t *steps,
-                        int weight)
+                        int weight, ptrdiff_t size)
 {
     gf_fp_flags flags = gf_save_fp_flags();
-    (void)nargs;  /* used only by the OpenMP split */
     int nt = gf_threads_for(n, weight);
 #if defined(GF_HAVE_PIECES)
     int stream = n >= gf_stream_threshold;  /* the whole call's size decides */
@@ -202,9 +261,34 @@ static void gf_dispatch(gf_run *run, int nargs, char **args, ptrdiff_t n, const 
 #else
 #define GF_SET_STREAM() ((void)0)
 #endif
-    if (nt <= 1) {
+    /* inputs the output overlaps, copied (a broadcast scalar: its one
+     * element, here; the others by the threads, each its own chunk) */
+    char *copies[2] = {NULL, NULL};
+    int gather[2] = {0, 0}, any_gather = 0;
+    char *run_args[3];
+    ptrdiff_t run_steps[3];
+    const int nin = nargs - 1;
+    for (int i = 0; i < nargs; i++) run_args[i] = args[i], run_steps[i] = steps[i];
+    for (int i = 0; i < nin && nt > 0; i++) {
+        if (!gf_output_clobbers(args[i], steps[i], args[nin], steps[nin], n, size)) continue;
+        copies[i] = malloc((size_t)((steps[i] == 0 ? 1 : n) * size));
+        if (copies[i] == NULL) {  /* no memory for a copy: one thread, in NumPy's order */
+            nt = 0;
+            break;
+        }
+        run_args[i] = copies[i];
+        run_steps[i] = steps[i] == 0 ? 0 : size;
+        if (steps[i] == 0) memcpy(copies[i], args[i], (size_t)size);
+        else gather[i] = any_gather = 1;
+    }
+    if (nt == 0) {
         GF_SET_STREAM();
         run(args, steps, n);
+    } else if (nt == 1) {
+        GF_SET_STREAM();
+        for (int i = 0; i < nin; i++)
+            if (gather[i]) gf_gather(copies[i], args[i], steps[i], size, 0, n);
+        run(run_args, run_steps, n);
     } else {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
@@ -212,12 +296,19 @@ static void gf_dispatch(gf_run *run, int nargs, char **args, ptrdiff_t n, const 
             GF_SET_STREAM();
             ptrdiff_t lo, hi;
             gf_chunk(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+            if (any_gather) {
+                for (int i = 0; i < nin; i++)
+                    if (gather[i]) gf_gather(copies[i], args[i], steps[i], size, lo, hi);
+                /* every input copied before any thread stores */
+#pragma omp barrier
+            }
             char *chunk_args[3];
-            for (int i = 0; i < nargs; i++) chunk_args[i] = args[i] + lo * steps[i];
-            if (hi > lo) run(chunk_args, steps, hi - lo);
+            for (int i = 0; i < nargs; i++) chunk_args[i] = run_args[i] + lo * run_steps[i];
+            if (hi > lo) run(chunk_args, run_steps, hi - lo);
         }
 #endif
     }
+    for (int i = 0; i < nin; i++) free(copies[i]);
     gf_restore_fp_flags(flags);
 }
 
@@ -385,7 +476,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
     void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
     {                                                                                        \
         (void)data;                                                                          \
-        gf_dispatch(NAME##_##SFX##_run, 2, args, dimensions[0], steps, WEIGHT);              \
+        gf_dispatch(NAME##_##SFX##_run, 2, args, dimensions[0], steps, WEIGHT, sizeof(gf_##SFX)); \
     }
 
 #define GF_BINARY(NAME, SFX, PREC, WEIGHT)                                                   \
@@ -445,7 +536,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
     void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
     {                                                                                        \
         (void)data;                                                                          \
-        gf_dispatch(NAME##_##SFX##_run, 3, args, dimensions[0], steps, WEIGHT);              \
+        gf_dispatch(NAME##_##SFX##_run, 3, args, dimensions[0], steps, WEIGHT, sizeof(gf_##SFX)); \
     }
 
 /* Costs relative to the float32 kernel (for the thread split): float16 adds
