@@ -13,7 +13,7 @@ git -C "$src" ls-files -z | (cd "$src" && xargs -0 cp --parents -t "$work")
 cd "$work"
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -O1"
 # GF_NO_DISPATCH: ASan's interceptors and ifunc resolvers do not mix well.
-GELU_FAST_EXTRA_CFLAGS="$flags -DGF_NO_DISPATCH" GELU_FAST_EXTRA_LDFLAGS="-fsanitize=address,undefined" \
+GELU_FAST_DEBUG=1 GELU_FAST_EXTRA_CFLAGS="$flags -DGF_NO_DISPATCH" GELU_FAST_EXTRA_LDFLAGS="-fsanitize=address,undefined" \
     python setup.py -q build_ext --inplace
 cc="${CC:-gcc}"
 runtime="$($cc -print-file-name=libasan.so) $($cc -print-file-name=libubsan.so)"
