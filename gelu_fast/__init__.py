@@ -24,16 +24,33 @@ from gelu_fast import functional  # noqa: E402  (needs the ufuncs above)
 
 
 def set_num_threads(n):
-    """Fix the number of OpenMP threads the kernels use (n >= 1).
+    """Fix the number of OpenMP threads the kernels use.
 
-    Takes precedence over ``OMP_NUM_THREADS`` and threadpoolctl, for every
-    Python thread.  ``set_num_threads(0)`` returns to the OpenMP default, which
-    is read at each call.  Arrays shorter than ``info()["parallel_threshold"]``
-    always run on the calling thread.
+    ``n`` is a non-negative integer: a Python ``int`` or a NumPy integer
+    (anything ``operator.index`` accepts).  ``bool`` is refused (``True`` is
+    an int to Python, but here almost surely a mistake), and so are floats
+    (even ``2.0``) and strings such as ``"2"``: TypeError.
+    A negative ``n``, or one above 2**31 - 1, raises ValueError.
+
+    ``n >= 1`` takes precedence over ``OMP_NUM_THREADS`` and threadpoolctl,
+    for every Python thread.  ``set_num_threads(0)`` returns to the OpenMP
+    default, which is read at each call.  Arrays shorter than
+    ``info()["parallel_threshold"]`` always run on the calling thread.
     """
-    n = int(n)
+    import operator
+
+    int_max = 2**31 - 1  # the C int the count is kept in
+    if isinstance(n, bool):
+        raise TypeError(f"set_num_threads: n must be an int, not bool ({n!r})")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(
+            f"set_num_threads: n must be an int, got {type(n).__name__} {n!r}") from None
     if n < 0:
         raise ValueError(f"set_num_threads: n must be >= 0, got {n}")
+    if n > int_max:
+        raise ValueError(f"set_num_threads: n must be at most {int_max}, got {n}")
     _set_num_threads(n)
 
 
