@@ -26,23 +26,48 @@ from setuptools import Extension, setup
 IS_MSVC = sys.platform == "win32" and "GCC" not in sys.version
 
 
-def compiler_has_openmp():
+def _openmp_candidates():
+    """(compile flags, link flags) to try, in order, for the OpenMP build.
+
+    GCC and LLVM clang take -fopenmp.  Apple's clang has no OpenMP runtime of
+    its own: it needs -Xpreprocessor -fopenmp and LLVM's libomp (e.g. from
+    Homebrew), found through GELU_FAST_OPENMP_PREFIX (the folder that holds
+    include/omp.h and lib/libomp.dylib; the wheel builds set it to
+    `brew --prefix libomp`) or else Homebrew's usual places.
+    """
+    yield ["-fopenmp"], ["-fopenmp"]
+    if sys.platform != "darwin":
+        return
+    prefixes = [os.environ.get("GELU_FAST_OPENMP_PREFIX", ""),
+                "/opt/homebrew/opt/libomp", "/usr/local/opt/libomp"]
+    for prefix in filter(None, prefixes):
+        if os.path.isfile(os.path.join(prefix, "include", "omp.h")):
+            yield (["-Xpreprocessor", "-fopenmp", "-I" + os.path.join(prefix, "include")],
+                   ["-L" + os.path.join(prefix, "lib"), "-lomp"])
+
+
+def openmp_flags():
+    """(compile flags, link flags) that build and link an OpenMP program with
+    this compiler, or None (no OpenMP, or GELU_FAST_NO_OPENMP is set)."""
     if os.environ.get("GELU_FAST_NO_OPENMP"):
-        return False
+        return None
     if IS_MSVC:
-        return True
+        return ["/openmp"], []
     cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
     cc = cc.split()
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "omp.c")
         with open(src, "w") as f:
             f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
-        try:
-            r = subprocess.run(cc + ["-fopenmp", src, "-o", os.path.join(tmp, "omp")],
-                               capture_output=True)
-        except OSError:
-            return False
-        return r.returncode == 0
+        for cflags, ldflags in _openmp_candidates():
+            try:
+                r = subprocess.run(cc + cflags + [src, "-o", os.path.join(tmp, "omp")] + ldflags,
+                                   capture_output=True)
+            except OSError:
+                return None
+            if r.returncode == 0:
+                return cflags, ldflags
+    return None
 
 
 if IS_MSVC:
@@ -56,12 +81,14 @@ else:
         # Python's own CFLAGS carry -g; the linker leaves the debug sections out
         link_args.append("-Wl,-S" if sys.platform == "darwin" else "-s")
 
-if compiler_has_openmp():
-    compile_args.append("/openmp" if IS_MSVC else "-fopenmp")
-    link_args += [] if IS_MSVC else ["-fopenmp"]
+omp = openmp_flags()
+if omp:
+    compile_args += omp[0]
+    link_args += omp[1]
 else:
     warnings.warn("gelu_fast: the compiler has no OpenMP; building serial loops "
-                  "(set CC to an OpenMP-capable compiler for multithreading)")
+                  "(set CC to an OpenMP-capable compiler for multithreading; with "
+                  "Apple clang, install libomp and set GELU_FAST_OPENMP_PREFIX)")
 
 ext = Extension(
     "gelu_fast._ufuncs",
