@@ -5,7 +5,7 @@
 #   bash tests/run_sanitizers.sh            (needs the test requirements installed)
 set -euo pipefail
 # the build requirements (pip installs them only in its isolated build env)
-python -m pip install --quiet "Cython>=3" "setuptools>=64" "numpy>=2" wheel
+python -m pip install --quiet "Cython>=3" "setuptools>=77" "numpy>=2" wheel
 src="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
