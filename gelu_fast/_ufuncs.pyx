@@ -7,7 +7,7 @@ bounds, and gelu_fast/_docs.py for the docstrings.
 cimport numpy as cnp
 from numpy cimport PyUFuncGenericFunction, PyUFunc_FromFuncAndData, PyUFunc_None
 
-from gelu_fast._docs import DOCS
+from gelu_fast._docs import C_DOCS, document
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -72,11 +72,14 @@ _keep_alive = []
 
 cdef object _make_ufunc(str name, int row, int nin):
     cdef bytes name_b = name.encode()
-    cdef bytes doc_b = DOCS[name].encode()
+    cdef bytes doc_b = C_DOCS[name].encode()
     cdef char *types = &unary_types[0] if nin == 1 else &binary_types[0]
     _keep_alive.extend((name_b, doc_b))
-    return PyUFunc_FromFuncAndData(loops[row], no_data, types, 3, nin, 1, PyUFunc_None,
-                                   name_b, doc_b, 0)
+    ufunc = PyUFunc_FromFuncAndData(loops[row], no_data, types, 3, nin, 1, PyUFunc_None,
+                                    name_b, doc_b, 0)
+    # the full docstring, its first line naming the inputs (grad_out, x)
+    document(ufunc)
+    return ufunc
 
 
 _fast_path = bool(gf_set_fast_path(1))
