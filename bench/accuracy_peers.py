@@ -1,9 +1,10 @@
 """Accuracy of float32 exact GELU: gelu_fast against its peers, per region.
 
-Max ULP error against the float64 reference x * ndtr(x) (shared/ACCURACY.md),
-over 1M uniform random inputs per region, plus the values at +-inf.  Peers
-are measured when installed (SciPy always; PyTorch, JAX, ONNX Runtime if
-importable).  Prints a Markdown table for the README.
+Max ULP error against the float64 reference x * ndtr(x) (docs/accuracy.md
+defines the measure and the regions), over 1M uniform random inputs per
+region, plus the values at +-inf.  Peers are measured when installed (SciPy
+always; PyTorch and JAX if importable).  Prints a Markdown table, as in the
+README and docs/accuracy.md.
 
     python bench/accuracy_peers.py
 """

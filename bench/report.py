@@ -88,8 +88,8 @@ def markdown(ns, run):
         lines += [f"Machine: {_bench.describe_machine(machine)}.", ""]
     lines += [
         f"{_run_line(run)}: ns per element, the median of each benchmark's rounds (contenders timed "
-        "one after the other, not interleaved: `python bench/targets.py` measures the issue's ratios "
-        "side by side). Speed-up = the other's time ÷ gelu_fast's time; \"—\": not installed, or no "
+        "one after the other, not interleaved: `python bench/targets.py` measures the ratios to PyTorch, "
+        "SciPy and np.copyto side by side). Speed-up = the other's time ÷ gelu_fast's time; \"—\": not installed, or no "
         "such function or dtype.",
         "",
         "Regenerate: `pytest bench --benchmark-only --benchmark-json=bench/results.json && "

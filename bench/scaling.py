@@ -1,4 +1,4 @@
-"""Measure how the kernels scale with OpenMP threads (target 8's curve).
+"""Measure how the kernels scale with OpenMP threads (the two-thread speed-up and beyond).
 
 For each size and thread count, times float32 gelu (and float32 gelu_grad,
 float64 gelu) per call, interleaved across thread counts in rounds, and prints

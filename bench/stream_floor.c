@@ -2,8 +2,8 @@
  * only reads x and writes out with non-temporal stores (what gelu_fast's
  * large float32 calls do, minus the arithmetic), on 1 thread and on 2, with
  * the 10M-element arrays of bench/targets.py.  gelu_fast's time at 10M on
- * two threads cannot go below this loop's, so target 8's ratio at 10M is
- * capped at (gelu_fast's time on one thread) / (this floor on two).
+ * two threads cannot go below this loop's, so its two-thread speed-up at 10M
+ * is capped at (gelu_fast's time on one thread) / (this floor on two).
  * Interleaved rounds, medians, ns per element.
  *
  *     gcc -O2 -march=native -fopenmp bench/stream_floor.c -o /tmp/stream_floor && /tmp/stream_floor

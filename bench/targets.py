@@ -1,20 +1,20 @@
-"""The eight speed targets of issue 3, measured side by side in one process.
+"""gelu_fast against PyTorch, SciPy and np.copyto: the speed ratios, measured
+side by side in one process, each against its goal.
 
-Every contender any target needs is built once (inputs and outputs
+Every contender a comparison needs is built once (inputs and outputs
 pre-allocated and pre-touched, gelu_fast/_bench.py), then timed in interleaved
 rounds (medians of medians), so a change in machine load hits numerator and
-denominator alike: target 8 (gelu_fast on 1 thread against 2) and target 2a
-(gelu_fast against np.copyto at 10M) in groups of their own, all the others
-in one group.  A sample is ~2 ms of back-to-back
-calls (one call where a call takes longer), so a 1M-element call runs with
-its arrays in cache, as the issue's "1M (in cache)" has it and as a loop of
-calls does, whatever the 10M contenders before it in the round evicted;
-10M calls stream from memory either way.  Prints each target with its
-measured ratio and PASS or MISS, and under target 8 at 10M the time two
-threads take on inputs that need no arithmetic (memory's pace, which bounds
-that target); never fails (exit status 0).  Float32 and one thread unless
-stated.  Targets that need PyTorch print "n/a" without it, as does the
-two-thread target on a one-core machine.
+denominator alike: the two-thread speed-ups (gelu_fast on 1 thread against 2)
+and the comparison with np.copyto at 10M in groups of their own, all the others
+in one group.  A sample is ~2 ms of back-to-back calls (one call where a call
+takes longer), so a 1M-element call runs with its arrays in cache, as a loop
+of calls does, whatever the 10M contenders before it in the round evicted;
+10M calls stream from memory either way.  Prints each comparison with its
+measured ratio and PASS or MISS against its goal, and under the two-thread
+speed-up at 10M the time two threads take on inputs that need no arithmetic
+(memory's pace, which bounds that speed-up); never fails (exit status 0).
+Float32 and one thread unless stated.  Comparisons that need PyTorch print
+"n/a" without it, as do the two-thread ones on a one-core machine.
 
     python bench/targets.py [--rounds 15]
 """
@@ -32,38 +32,45 @@ def _key(impl, function="gelu", n=M, threads=1, dtype="float32"):
     return (impl, function, dtype, n, threads)
 
 
-def targets(all_threads):
-    """(number, description, numerator key, denominator key or None, "<=" or ">=", bound).
+# The comparisons timed in groups of their own (see main)
+SCALING = ("2 threads over 1, 1M", "2 threads over 1, 10M")
+FLOOR = "exact 10M vs np.copyto"
+
+
+def comparisons(all_threads):
+    """(name, description, numerator key, denominator key or None, "<=" or ">=", goal).
 
     The measured value is t(numerator) / t(denominator), or t(numerator) in
     microseconds where there is no denominator; speed-ups put the slower
     contender on top and read ">=".
     """
     ts = [
-        ("1", "exact 1M: gelu_fast time / PyTorch F.gelu time", _key("gelu_fast"), _key("torch"), "<=", 1.0),
-        ("2a", "exact 10M: gelu_fast time / np.copyto(out, x) time",
+        ("exact 1M vs PyTorch", "gelu_fast time / PyTorch F.gelu time",
+         _key("gelu_fast"), _key("torch"), "<=", 1.0),
+        (FLOOR, "gelu_fast time / np.copyto(out, x) time",
          _key("gelu_fast", n=10 * M), _key("floor", n=10 * M), "<=", 1.15),
-        ("2b", f"exact 10M, {all_threads} threads each: gelu_fast time / PyTorch time",
+        (f"exact 10M, {all_threads} threads, vs PyTorch", "gelu_fast time / PyTorch time, both on all threads",
          _key("gelu_fast", n=10 * M, threads=all_threads), _key("torch", n=10 * M, threads=all_threads),
          "<=", 1.0),
-        ("3", "tanh 1M: gelu_fast time / PyTorch time",
+        ("tanh 1M vs PyTorch", "gelu_fast time / PyTorch time",
          _key("gelu_fast", "gelu_tanh"), _key("torch", "gelu_tanh"), "<=", 0.5),
-        ("4", "exact backward 1M: gelu_fast time / PyTorch aten.gelu_backward time",
+        ("exact backward 1M vs PyTorch", "gelu_fast time / PyTorch aten.gelu_backward time",
          _key("gelu_fast", "gelu_backward"), _key("torch", "gelu_backward"), "<=", 1.0),
-        ("5a", "exact 3072: gelu_fast microseconds per call", _key("gelu_fast", n=3072), None, "<=", 1.5),
-        ("5b", "exact 1000: gelu_fast time / PyTorch time per call",
+        ("exact 3072, one call", "gelu_fast microseconds per call", _key("gelu_fast", n=3072), None, "<=", 1.5),
+        ("exact 1000 vs PyTorch", "gelu_fast time / PyTorch time per call",
          _key("gelu_fast", n=1000), _key("torch", n=1000), "<=", 0.2),
-        ("5c", "exact 3072: gelu_fast time / PyTorch time per call",
+        ("exact 3072 vs PyTorch", "gelu_fast time / PyTorch time per call",
          _key("gelu_fast", n=3072), _key("torch", n=3072), "<=", 0.2),
-        ("6", "exact float64 1M: gelu_fast time / PyTorch time",
+        ("exact float64 1M vs PyTorch", "gelu_fast time / PyTorch time",
          _key("gelu_fast", dtype="float64"), _key("torch", dtype="float64"), "<=", 0.5),
-        ("7", "exact 1M: speed-up over SciPy x*ndtr(x)", _key("scipy"), _key("gelu_fast"), ">=", 40.0),
+        ("exact 1M vs SciPy", "speed-up over SciPy x*ndtr(x)", _key("scipy"), _key("gelu_fast"), ">=", 40.0),
     ]
     if all_threads >= 2:
-        ts += [(f"8 ({n // M}M)", f"exact {n // M}M: speed-up of 2 threads over 1",
-                _key("gelu_fast", n=n), _key("gelu_fast", n=n, threads=2), ">=", 1.8) for n in (M, 10 * M)]
+        ts += [(name, "speed-up of 2 threads over 1",
+                _key("gelu_fast", n=n), _key("gelu_fast", n=n, threads=2), ">=", 1.8)
+               for name, n in zip(SCALING, (M, 10 * M))]
     else:
-        ts.append(("8", "speed-up of 2 threads over 1: only one usable core", None, None, ">=", 1.8))
+        ts.append((SCALING[0], "speed-up of 2 threads over 1: only one usable core", None, None, ">=", 1.8))
     return ts
 
 
@@ -93,22 +100,22 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
     args = parser.parse_args(argv)
 
-    ts = targets(_bench.all_threads())
-    # Target 8 compares gelu_fast with itself, so it gets a group of its own:
-    # the question is what a second thread buys over a run of large calls,
+    ts = comparisons(_bench.all_threads())
+    # The two-thread speed-ups compare gelu_fast with itself, so they get a
+    # group of their own: the question is what a second thread buys over a run of large calls,
     # where the OpenMP team stays awake.  Between other contenders, each
     # 2-thread sample would also pay for waking the team (~50 us here).
-    scaling = [t for t in ts if t[0].startswith("8") and t[2] is not None]
-    # Next to target 8 at 10M, what two threads take where memory alone sets
-    # the pace: the same call on inputs that need no arithmetic.
+    scaling = [t for t in ts if t[0] in SCALING and t[2] is not None]
+    # Next to the two-thread speed-up at 10M, what two threads take where
+    # memory alone sets the pace: the same call on inputs that need no arithmetic.
     memory_pace = ("memory", 10 * M, 2)
-    # Target 2a in a pair of its own too: the copy is bound by memory
-    # bandwidth, so among the others it pays for the dirty lines that the
+    # gelu_fast against np.copyto at 10M in a pair of its own too: the copy
+    # is bound by memory bandwidth, so among the others it pays for the dirty lines that the
     # contender before it left in the caches (0.28 ns/element there against
     # 0.245 in the pair), where gelu_fast, bound by arithmetic, hides them;
     # that flattered the ratio by ~15%.  In the pair each call follows the
     # other, and neither leaves dirty lines (both stream their output).
-    floor = [t for t in ts if t[0] == "2a"]
+    floor = [t for t in ts if t[0] == FLOOR]
     groups = [scaling, floor, [t for t in ts if t not in scaling and t not in floor]]
     seconds = {}
     for group in groups:
@@ -120,15 +127,16 @@ def main(argv=None):
 
     print(_bench.describe_machine(_bench.machine()))
     print(f"medians of {args.rounds} interleaved rounds, float32, 1 thread unless stated\n")
-    for number, text, numerator, denominator, op, bound in ts:
-        measured = seconds.get(number, {})
+    width = max(len(t[0]) for t in ts)
+    for name, text, numerator, denominator, op, bound in ts:
+        measured = seconds.get(name, {})
         if numerator not in measured or (denominator is not None and denominator not in measured):
-            print(f"  {number:7s} {text}: n/a (target {op} {bound:g})")
+            print(f"  {name:{width}s}  {text}: n/a (goal {op} {bound:g})")
             continue
         value = measured[numerator] / measured[denominator] if denominator else measured[numerator] * 1e6
         holds = value <= bound if op == "<=" else value >= bound
-        print(f"  {number:7s} {text}: {value:.3g} (target {op} {bound:g})  {'PASS' if holds else 'MISS'}")
-        if number == "8 (10M)" and memory_pace in measured:
+        print(f"  {name:{width}s}  {text}: {value:.3g} (goal {op} {bound:g})  {'PASS' if holds else 'MISS'}")
+        if name == SCALING[1] and memory_pace in measured:
             ns = {k: measured[k] / (10 * M) * 1e9 for k in (numerator, denominator, memory_pace)}
             print(f"          ns/element: 1 thread {ns[numerator]:.3f}, 2 threads {ns[denominator]:.3f}, and "
                   f"{ns[memory_pace]:.3f} on 2 threads\n          for inputs that need no arithmetic "
