@@ -6,8 +6,8 @@ suite in bench/, bench/targets.py and bench/slow_paths.py.
   pre-allocated and pre-touched, so no call pays for allocation or page faults
   that are not the implementation's own.
 - ``use_threads(n)``: the thread count for every library that can change it at
-  run time (gelu_fast, PyTorch); ONNX Runtime takes it when its session is
-  built, JAX (XLA) fixes its own at import.
+  run time (gelu_fast, PyTorch); ONNX Runtime takes it when its
+  InferenceSession is built, JAX (XLA) fixes its own at import.
 - ``median_time`` and ``interleaved_medians``: seconds per call, medians, with
   the contenders' repeats interleaved so that drift in machine load hits all
   alike (speed claims are ratios measured side by side in one run).
@@ -127,14 +127,14 @@ def _onnxruntime(function, x, g, out, threads):
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     try:
-        session = ort.InferenceSession(model.SerializeToString(), options,
+        ort_session = ort.InferenceSession(model.SerializeToString(), options,
                                        providers=["CPUExecutionProvider"])
     except ort.capi.onnxruntime_pybind11_state.NotImplemented:
         return None  # float64: ORT expands Gelu to Erf, whose CPU kernel is float32 only
-    binding = session.io_binding()
+    binding = ort_session.io_binding()
     binding.bind_cpu_input("x", x)
     binding.bind_output("y", "cpu", 0, x.dtype, x.shape, out.ctypes.data)
-    return lambda: session.run_with_iobinding(binding)
+    return lambda: ort_session.run_with_iobinding(binding)
 
 
 def _jax(function, x, g, out, threads):

@@ -11,7 +11,7 @@ Two levels:
 Derivatives return ``(value, scale)`` where scale = |first term| + |second
 term|; their error is measured in ULP of the scale (the derivatives cross zero).
 
-``ulp_error`` implements shared/ACCURACY.md: |y - r| / ulp(r), where ulp is the
+``ulp_error`` implements the measure of docs/accuracy.md: |y - r| / ulp(r), where ulp is the
 spacing of the result dtype at |r| floored at its smallest subnormal.
 """
 import mpmath as mp
@@ -173,7 +173,7 @@ def _binade_spacing(scale, finfo):
 
 # ---- summaries, for `python -m gelu_fast` and bench/accuracy_peers.py -------
 
-# The regions of shared/ACCURACY.md (float32).
+# The regions of docs/accuracy.md (float32).
 REGIONS = {"core [-3,3]": (-3.0, 3.0), "tail [-13,-3]": (-13.0, -3.0),
            "tail [-19,-13]": (-19.0, -13.0), "positive (3,inf)": (3.0, np.inf)}
 

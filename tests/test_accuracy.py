@@ -1,5 +1,5 @@
 """Accuracy of every kernel against the independent references of
-gelu_fast/_reference.py, with the bounds the docstrings state (shared/ACCURACY.md
+gelu_fast/_reference.py, with the bounds the docstrings state (docs/accuracy.md
 defines the ULP measure).  The exhaustive float32 sweep is in
 test_exhaustive_float32.py (marked slow; .ci/run runs it)."""
 import numpy as np

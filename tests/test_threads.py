@@ -90,7 +90,7 @@ def test_gil_is_released_during_the_loop():
     running.  Measured as progress, not time: the counter thread has to get
     through many iterations during a call that holds no GIL."""
     gf.set_num_threads(1)
-    x = np.linspace(-5, 5, 4_000_000)  # float64: ~0.2 s of long double work
+    x = np.linspace(-5, 5, 4_000_000)  # ~0.2 s of float64 work
     progress = []
     running = threading.Event()
 
