@@ -4,10 +4,10 @@
   enforces (conftest.bound, the one table of enforced bounds), names its
   parameters (``x``; ``grad_out`` and ``x`` for the backward ufuncs) and never
   NumPy's generated ``x1``/``x2``; its examples run.
-- README.md starts with the two commands CI runs, stays within 150 lines, and
-  neither it nor the Markdown in docs/ and bench/ speaks of how the project
-  was made (PROCESS_WORDS); every relative link in them points to a file that
-  exists.
+- README.md starts with the two commands CI runs, stays within 150 lines and
+  its Python example runs; neither it nor the Markdown in docs/ and bench/
+  speaks of how the project was made (PROCESS_WORDS), and every relative link
+  in them points to a file that exists.
 """
 import doctest
 import inspect
@@ -126,6 +126,16 @@ def test_readme_starts_with_the_two_commands():
     assert title.startswith("# ")
     body = [line for line in rest if line.strip()][:4]
     assert body == ["```bash"] + README_COMMANDS + ["```"], body
+
+
+def test_readme_python_example_runs():
+    blocks = re.findall(r"```python\n(.*?)```", _readme(), re.DOTALL)
+    assert blocks
+    try:
+        for code in blocks:
+            exec(compile(code, "README.md", "exec"), {})
+    finally:
+        gf.set_num_threads(0)  # the example fixes the count; the default again
 
 
 @pytest.mark.parametrize("path", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
