@@ -28,6 +28,14 @@ if grep -E '(^gelu_fast/_ufuncs\.c$|\.so$|\.o$|\.pyd$)' <<<"$listing"; then
     echo "sdist ships generated or built files (above)"; exit 1
 fi
 
+# the wheel: the extension, the stubs and the licence, no C source
+wheel_listing=$("$work/build-env/bin/python" -m zipfile -l "$wheel" | awk '{print $1}')
+for need in gelu_fast/__init__.pyi gelu_fast/functional.pyi gelu_fast/py.typed; do
+    grep -qxF "$need" <<<"$wheel_listing" || { echo "wheel lacks $need"; exit 1; }
+done
+grep -q 'dist-info/licenses/LICENSE$' <<<"$wheel_listing" || { echo "wheel lacks the licence"; exit 1; }
+if grep -E '\.(c|pyx|h)$' <<<"$wheel_listing"; then echo "wheel ships sources (above)"; exit 1; fi
+
 smoke() {  # $1: what to install
     local env="$work/env-$2"
     python3 -m venv "$env"
