@@ -77,7 +77,7 @@ def verdict(checks):
 
 # ---- accuracy with NumPy and the standard library only ---------------------
 
-# The regions of shared/ACCURACY.md (float32), as in gelu_fast/_reference.py,
+# The regions of docs/accuracy.md (float32), as in gelu_fast/_reference.py,
 # which needs SciPy.
 REGIONS = {"core [-3,3]": (-3.0, 3.0), "tail [-13,-3]": (-13.0, -3.0),
            "tail [-19,-13]": (-19.0, -13.0), "positive (3,inf)": (3.0, np.inf)}
@@ -85,7 +85,7 @@ REGIONS = {"core [-3,3]": (-3.0, 3.0), "tail [-13,-3]": (-13.0, -3.0),
 
 def _ulp(r, finfo):
     """The spacing of the format `finfo` at |r| (float64 array), never below
-    its smallest subnormal: the ULP of shared/ACCURACY.md."""
+    its smallest subnormal: the ULP of docs/accuracy.md."""
     r = np.abs(np.asarray(r, dtype=np.float64))
     spacing = np.exp2(np.frexp(r)[1].astype(np.float64) - 1 - finfo.nmant)
     return np.maximum(np.where(r == 0, 0.0, spacing), float(finfo.smallest_subnormal))
