@@ -12,6 +12,7 @@ quarter of the size) unless GELU_FAST_DEBUG is set, as the sanitizer build
 does.
 """
 import glob
+import importlib.util
 import os
 import subprocess
 import sys
@@ -81,6 +82,20 @@ else:
         # Python's own CFLAGS carry -g; the linker leaves the debug sections out
         link_args.append("-Wl,-S" if sys.platform == "darwin" else "-s")
 
+def write_function_list():
+    """src_c/gf_functions.h from the function table, gelu_fast/_spec.py
+    (rewritten only when its text changes, so an unchanged list rebuilds
+    nothing)."""
+    loader = importlib.util.spec_from_file_location("gelu_fast_spec", os.path.join("gelu_fast", "_spec.py"))
+    spec = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(spec)
+    path, text = os.path.join("src_c", "gf_functions.h"), spec.c_header()
+    if not os.path.exists(path) or open(path).read() != text:
+        with open(path, "w") as f:
+            f.write(text)
+
+
+write_function_list()
 omp = openmp_flags()
 if omp:
     compile_args += omp[0]

@@ -7,18 +7,12 @@ Every function is a real ``numpy.ufunc`` over C kernels (``src_c/``), so
 from gelu_fast._ufuncs import UFUNCS as _UFUNCS, build_info as _build_info
 from gelu_fast._ufuncs import get_num_threads as _get_num_threads
 from gelu_fast._ufuncs import set_num_threads as _set_num_threads
+from gelu_fast._spec import NAMES as _NAMES
 
 __version__ = "0.1.0"
 
-gelu = _UFUNCS["gelu"]
-gelu_tanh = _UFUNCS["gelu_tanh"]
-gelu_sigmoid = _UFUNCS["gelu_sigmoid"]
-gelu_grad = _UFUNCS["gelu_grad"]
-gelu_tanh_grad = _UFUNCS["gelu_tanh_grad"]
-gelu_sigmoid_grad = _UFUNCS["gelu_sigmoid_grad"]
-gelu_backward = _UFUNCS["gelu_backward"]
-gelu_tanh_backward = _UFUNCS["gelu_tanh_backward"]
-gelu_sigmoid_backward = _UFUNCS["gelu_sigmoid_backward"]
+# one module attribute per ufunc, named as in the function list (_spec.py)
+globals().update(_UFUNCS)
 
 from gelu_fast import functional  # noqa: E402  (needs the ufuncs above)
 
@@ -71,9 +65,4 @@ def info():
     return d
 
 
-__all__ = [
-    "gelu", "gelu_tanh", "gelu_sigmoid",
-    "gelu_grad", "gelu_tanh_grad", "gelu_sigmoid_grad",
-    "gelu_backward", "gelu_tanh_backward", "gelu_sigmoid_backward",
-    "functional", "set_num_threads", "get_num_threads", "info",
-]
+__all__ = [*_NAMES, "functional", "set_num_threads", "get_num_threads", "info"]

@@ -8,6 +8,7 @@ cimport numpy as cnp
 from numpy cimport PyUFuncGenericFunction, PyUFunc_FromFuncAndData, PyUFunc_None
 
 from gelu_fast._docs import C_DOCS, document
+from gelu_fast._spec import FUNCTIONS
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -17,15 +18,8 @@ cdef extern from "numpy/ndarraytypes.h":
 
 cdef extern from "gelu_fast.h":
     ctypedef void gf_loop(char **, const Py_ssize_t *, const Py_ssize_t *, void *) noexcept nogil
-    gf_loop gf_gelu_f16, gf_gelu_f32, gf_gelu_f64
-    gf_loop gf_gelu_tanh_f16, gf_gelu_tanh_f32, gf_gelu_tanh_f64
-    gf_loop gf_gelu_sigmoid_f16, gf_gelu_sigmoid_f32, gf_gelu_sigmoid_f64
-    gf_loop gf_gelu_grad_f16, gf_gelu_grad_f32, gf_gelu_grad_f64
-    gf_loop gf_gelu_tanh_grad_f16, gf_gelu_tanh_grad_f32, gf_gelu_tanh_grad_f64
-    gf_loop gf_gelu_sigmoid_grad_f16, gf_gelu_sigmoid_grad_f32, gf_gelu_sigmoid_grad_f64
-    gf_loop gf_gelu_backward_f16, gf_gelu_backward_f32, gf_gelu_backward_f64
-    gf_loop gf_gelu_tanh_backward_f16, gf_gelu_tanh_backward_f32, gf_gelu_tanh_backward_f64
-    gf_loop gf_gelu_sigmoid_backward_f16, gf_gelu_sigmoid_backward_f32, gf_gelu_sigmoid_backward_f64
+    const char *gf_function_name(int i) nogil
+    gf_loop *const *gf_function_loops(int i) nogil
     void gf_set_num_threads(int n) nogil
     int gf_get_num_threads() nogil
     int gf_openmp_enabled() nogil
@@ -38,18 +32,6 @@ cdef extern from "gelu_fast.h":
     Py_ssize_t gf_stream_threshold
     void gf_set_stream_threshold(Py_ssize_t n) nogil
 
-# Loops in the order NumPy should try them: float16, float32, float64.
-cdef PyUFuncGenericFunction loops[9][3]
-loops[0][:] = [<PyUFuncGenericFunction>gf_gelu_f16, <PyUFuncGenericFunction>gf_gelu_f32, <PyUFuncGenericFunction>gf_gelu_f64]
-loops[1][:] = [<PyUFuncGenericFunction>gf_gelu_tanh_f16, <PyUFuncGenericFunction>gf_gelu_tanh_f32, <PyUFuncGenericFunction>gf_gelu_tanh_f64]
-loops[2][:] = [<PyUFuncGenericFunction>gf_gelu_sigmoid_f16, <PyUFuncGenericFunction>gf_gelu_sigmoid_f32, <PyUFuncGenericFunction>gf_gelu_sigmoid_f64]
-loops[3][:] = [<PyUFuncGenericFunction>gf_gelu_grad_f16, <PyUFuncGenericFunction>gf_gelu_grad_f32, <PyUFuncGenericFunction>gf_gelu_grad_f64]
-loops[4][:] = [<PyUFuncGenericFunction>gf_gelu_tanh_grad_f16, <PyUFuncGenericFunction>gf_gelu_tanh_grad_f32, <PyUFuncGenericFunction>gf_gelu_tanh_grad_f64]
-loops[5][:] = [<PyUFuncGenericFunction>gf_gelu_sigmoid_grad_f16, <PyUFuncGenericFunction>gf_gelu_sigmoid_grad_f32, <PyUFuncGenericFunction>gf_gelu_sigmoid_grad_f64]
-loops[6][:] = [<PyUFuncGenericFunction>gf_gelu_backward_f16, <PyUFuncGenericFunction>gf_gelu_backward_f32, <PyUFuncGenericFunction>gf_gelu_backward_f64]
-loops[7][:] = [<PyUFuncGenericFunction>gf_gelu_tanh_backward_f16, <PyUFuncGenericFunction>gf_gelu_tanh_backward_f32, <PyUFuncGenericFunction>gf_gelu_tanh_backward_f64]
-loops[8][:] = [<PyUFuncGenericFunction>gf_gelu_sigmoid_backward_f16, <PyUFuncGenericFunction>gf_gelu_sigmoid_backward_f32, <PyUFuncGenericFunction>gf_gelu_sigmoid_backward_f64]
-
 cdef char unary_types[6]
 unary_types[:] = [NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE]
 cdef char binary_types[9]
@@ -58,12 +40,14 @@ binary_types[:] = [NPY_HALF, NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT
 cdef void *no_data[3]
 no_data[:] = [NULL, NULL, NULL]
 
-# (name, loop row, number of inputs)
-_TABLE = (
-    ("gelu", 0, 1), ("gelu_tanh", 1, 1), ("gelu_sigmoid", 2, 1),
-    ("gelu_grad", 3, 1), ("gelu_tanh_grad", 4, 1), ("gelu_sigmoid_grad", 5, 1),
-    ("gelu_backward", 6, 2), ("gelu_tanh_backward", 7, 2), ("gelu_sigmoid_backward", 8, 2),
-)
+# The C side was built from the same function list (gelu_fast/_spec.py) as
+# this package: function i of each is the same function.
+for _i, _f in enumerate(FUNCTIONS):
+    if gf_function_name(_i) == NULL or gf_function_name(_i).decode() != _f.name:
+        raise ImportError(f"gelu_fast: the extension's function {_i} is not {_f.name!r}: "
+                          "it was built from another gelu_fast/_spec.py; rebuild it")
+if gf_function_name(len(FUNCTIONS)) != NULL:
+    raise ImportError("gelu_fast: the extension has more functions than gelu_fast/_spec.py; rebuild it")
 
 # NumPy keeps pointers to the name and doc strings: these bytes live as long as
 # the module.
@@ -71,11 +55,13 @@ _keep_alive = []
 
 
 cdef object _make_ufunc(str name, int row, int nin):
+    # NumPy keeps the loops' address: the C table is static
+    cdef PyUFuncGenericFunction *loops = <PyUFuncGenericFunction *>gf_function_loops(row)
     cdef bytes name_b = name.encode()
     cdef bytes doc_b = C_DOCS[name].encode()
     cdef char *types = &unary_types[0] if nin == 1 else &binary_types[0]
     _keep_alive.extend((name_b, doc_b))
-    ufunc = PyUFunc_FromFuncAndData(loops[row], no_data, types, 3, nin, 1, PyUFunc_None,
+    ufunc = PyUFunc_FromFuncAndData(loops, no_data, types, 3, nin, 1, PyUFunc_None,
                                     name_b, doc_b, 0)
     # the full docstring, its first line naming the inputs (grad_out, x)
     document(ufunc)
@@ -84,7 +70,7 @@ cdef object _make_ufunc(str name, int row, int nin):
 
 _fast_path = bool(gf_set_fast_path(1))
 
-UFUNCS = {name: _make_ufunc(name, row, nin) for name, row, nin in _TABLE}
+UFUNCS = {f.name: _make_ufunc(f.name, row, f.nin) for row, f in enumerate(FUNCTIONS)}
 
 
 def set_num_threads(int n):

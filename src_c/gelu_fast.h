@@ -9,17 +9,18 @@
 
 typedef void gf_loop(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data);
 
-#define GF_DECLARE_LOOPS(name) \
-    gf_loop gf_##name##_f16, gf_##name##_f32, gf_##name##_f64;
-GF_DECLARE_LOOPS(gelu)
-GF_DECLARE_LOOPS(gelu_tanh)
-GF_DECLARE_LOOPS(gelu_sigmoid)
-GF_DECLARE_LOOPS(gelu_grad)
-GF_DECLARE_LOOPS(gelu_tanh_grad)
-GF_DECLARE_LOOPS(gelu_sigmoid_grad)
-GF_DECLARE_LOOPS(gelu_backward)
-GF_DECLARE_LOOPS(gelu_tanh_backward)
-GF_DECLARE_LOOPS(gelu_sigmoid_backward)
+/* One loop per function and storage type, for every function of the list
+ * (gf_functions.h, written by the build from gelu_fast/_spec.py). */
+#include "gf_functions.h"
+#define GF_DECLARE_LOOPS(NAME, NIN, MODE, TABLES) \
+    gf_loop gf_##NAME##_f16, gf_##NAME##_f32, gf_##NAME##_f64;
+GF_FUNCTIONS(GF_DECLARE_LOOPS)
+#undef GF_DECLARE_LOOPS
+
+/* Function i of the list (0 <= i < GF_FUNCTION_COUNT): its name, and its
+ * loops for float16, float32 and float64, in the order NumPy registers them. */
+const char *gf_function_name(int i);
+gf_loop *const *gf_function_loops(int i);
 
 /* n >= 1 fixes the thread count; n == 0 returns to the OpenMP default, read at
  * each call (OMP_NUM_THREADS, threadpoolctl). */

@@ -327,18 +327,10 @@ typedef double gf_f64;
 
 /* ---- loop generators -------------------------------------------------- */
 
-/* The float32 and float16 loops' AVX-512 fast path (gf_pieces_avx512.h): what
- * each function's factor multiplies (x, nothing, or grad_out, the backward
- * kernels using their derivative's table).  float64 keeps the general kernels. */
-#define GF_PIECES_MODE_gelu GF_PIECES_FORWARD
-#define GF_PIECES_MODE_gelu_tanh GF_PIECES_FORWARD
-#define GF_PIECES_MODE_gelu_sigmoid GF_PIECES_FORWARD
-#define GF_PIECES_MODE_gelu_grad GF_PIECES_DERIVATIVE
-#define GF_PIECES_MODE_gelu_tanh_grad GF_PIECES_DERIVATIVE
-#define GF_PIECES_MODE_gelu_sigmoid_grad GF_PIECES_DERIVATIVE
-#define GF_GRAD_OF_gelu_backward gelu_grad
-#define GF_GRAD_OF_gelu_tanh_backward gelu_tanh_grad
-#define GF_GRAD_OF_gelu_sigmoid_backward gelu_sigmoid_grad
+/* The float32 and float16 loops' AVX-512 fast path (gf_pieces_avx512.h).
+ * MODE: what each function's factor multiplies (x, nothing, or grad_out);
+ * TABLES: whose factor it is (the backward kernels use their derivative's);
+ * both from the function list.  float64 keeps the general kernels. */
 #define GF_CAT(a, b) GF_CAT_(a, b)
 #define GF_CAT_(a, b) a##b
 /* NAME_SFX_pieces: the fast path for storage type SFX, driven by
@@ -356,36 +348,36 @@ typedef double gf_f64;
         static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, TABLE);           \
         gf_pieces_f32(g, 1, x, y, n, table, MODE, GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME, UNARY, BINARY); \
     }
-#define GF_PIECES_UNARY_f32(NAME)                                                            \
-    GF_PIECES_REST(NAME, NAME, GF_PIECES_MODE_##NAME, NAME##_f32_contig, NULL)               \
+#define GF_PIECES_UNARY_f32(NAME, MODE, TABLES)                                              \
+    GF_PIECES_REST(NAME, TABLES, MODE, NAME##_f32_contig, NULL)                              \
     GF_AVX512 static void NAME##_f32_pieces(const float *in, float *out, ptrdiff_t n)        \
     {                                                                                        \
-        static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_FLOAT_PIECES_##NAME;         \
-        gf_float_pieces_f32(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME,               \
+        static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_CAT(GF_FLOAT_PIECES_, TABLES); \
+        gf_float_pieces_f32(NULL, 0, in, out, n, table, MODE,                                \
                             GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME, NAME##_f32_rest); \
     }
-#define GF_PIECES_BINARY_f32(NAME)                                                           \
-    GF_PIECES_REST(NAME, GF_GRAD_OF_##NAME, GF_PIECES_BACKWARD, NULL, NAME##_f32_contig)     \
+#define GF_PIECES_BINARY_f32(NAME, MODE, TABLES)                                             \
+    GF_PIECES_REST(NAME, TABLES, MODE, NULL, NAME##_f32_contig)                              \
     GF_AVX512 static void NAME##_f32_pieces(const float *g, ptrdiff_t g_step, const float *x, float *out, \
                                             ptrdiff_t n)                                     \
     {                                                                                        \
-        static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_CAT(GF_FLOAT_PIECES_, GF_GRAD_OF_##NAME); \
-        gf_float_pieces_f32(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_f32_##NAME, \
+        static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_CAT(GF_FLOAT_PIECES_, TABLES); \
+        gf_float_pieces_f32(g, g_step, x, out, n, table, MODE, GF_PIECES_LOW_f32_##NAME,      \
                             GF_PIECES_HIGH_##NAME, NAME##_f32_rest);                 \
     }
-#define GF_PIECES_UNARY_f16(NAME)                                                            \
+#define GF_PIECES_UNARY_f16(NAME, MODE, TABLES)                                              \
     GF_AVX512 static void NAME##_f16_pieces(const gf_f16 *in, gf_f16 *out, ptrdiff_t n)      \
     {                                                                                        \
-        static const double table[GF_PIECES_ROWS][16] = GF_PIECES_##NAME;                    \
-        gf_pieces_f16(NULL, 0, in, out, n, table, GF_PIECES_MODE_##NAME, GF_PIECES_LOW_f16_##NAME, \
+        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, TABLES);          \
+        gf_pieces_f16(NULL, 0, in, out, n, table, MODE, GF_PIECES_LOW_f16_##NAME,             \
                       GF_PIECES_HIGH_##NAME, NAME##_f16_contig, NULL);                       \
     }
-#define GF_PIECES_BINARY_f16(NAME)                                                           \
+#define GF_PIECES_BINARY_f16(NAME, MODE, TABLES)                                             \
     GF_AVX512 static void NAME##_f16_pieces(const gf_f16 *g, ptrdiff_t g_step, const gf_f16 *x, \
                                             gf_f16 *out, ptrdiff_t n)                        \
     {                                                                                        \
-        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, GF_GRAD_OF_##NAME); \
-        gf_pieces_f16(g, g_step, x, out, n, table, GF_PIECES_BACKWARD, GF_PIECES_LOW_f16_##NAME, \
+        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, TABLES);          \
+        gf_pieces_f16(g, g_step, x, out, n, table, MODE, GF_PIECES_LOW_f16_##NAME,            \
                       GF_PIECES_HIGH_##NAME, NULL, NAME##_f16_contig);                       \
     }
 #define GF_USE_PIECES_UNARY(NAME_SFX, in, out, n) \
@@ -397,17 +389,17 @@ typedef double gf_f64;
 #define GF_USE_PIECES_BINARY_f16 GF_USE_PIECES_BINARY
 #define GF_USE_PIECES_BINARY_f32 GF_USE_PIECES_BINARY
 #else
-#define GF_PIECES_UNARY_f16(NAME)
-#define GF_PIECES_UNARY_f32(NAME)
-#define GF_PIECES_BINARY_f16(NAME)
-#define GF_PIECES_BINARY_f32(NAME)
+#define GF_PIECES_UNARY_f16(NAME, MODE, TABLES)
+#define GF_PIECES_UNARY_f32(NAME, MODE, TABLES)
+#define GF_PIECES_BINARY_f16(NAME, MODE, TABLES)
+#define GF_PIECES_BINARY_f32(NAME, MODE, TABLES)
 #define GF_USE_PIECES_UNARY_f16(NAME_SFX, in, out, n)
 #define GF_USE_PIECES_UNARY_f32(NAME_SFX, in, out, n)
 #define GF_USE_PIECES_BINARY_f16(NAME_SFX, a, a_step, b, out, n)
 #define GF_USE_PIECES_BINARY_f32(NAME_SFX, a, a_step, b, out, n)
 #endif
-#define GF_PIECES_UNARY_f64(NAME)
-#define GF_PIECES_BINARY_f64(NAME)
+#define GF_PIECES_UNARY_f64(NAME, MODE, TABLES)
+#define GF_PIECES_BINARY_f64(NAME, MODE, TABLES)
 #define GF_USE_PIECES_UNARY_f64(NAME_SFX, in, out, n)
 #define GF_USE_PIECES_BINARY_f64(NAME_SFX, a, a_step, b, out, n)
 
@@ -437,7 +429,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
 /* NAME is the function (its scalar definitions are NAME_f32 and NAME_f64),
  * SFX the storage type, PREC the kernel precision (f32 kernels serve f16 too),
  * WEIGHT its cost relative to the cheapest kernel (for the thread split). */
-#define GF_UNARY(NAME, SFX, PREC, WEIGHT)                                                    \
+#define GF_UNARY(NAME, MODE, TABLES, SFX, PREC, WEIGHT)                                                 \
     GF_CLONES static void NAME##_##SFX##_contig(const gf_##SFX *restrict in,                 \
                                                 gf_##SFX *restrict out, ptrdiff_t n)         \
     {                                                                                        \
@@ -447,7 +439,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
     {                                                                                        \
         for (ptrdiff_t i = 0; i < n; i++) io[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, io[i])); \
     }                                                                                        \
-    GF_PIECES_UNARY_##SFX(NAME)                                                              \
+    GF_PIECES_UNARY_##SFX(NAME, MODE, TABLES)                                                \
     /* contiguous, in place or not */                                                        \
     static void NAME##_##SFX##_dense(const gf_##SFX *in, gf_##SFX *out, ptrdiff_t n)         \
     {                                                                                        \
@@ -479,7 +471,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
         gf_dispatch(NAME##_##SFX##_run, 2, args, dimensions[0], steps, WEIGHT, sizeof(gf_##SFX)); \
     }
 
-#define GF_BINARY(NAME, SFX, PREC, WEIGHT)                                                   \
+#define GF_BINARY(NAME, MODE, TABLES, SFX, PREC, WEIGHT)                                                 \
     GF_CLONES static void NAME##_##SFX##_contig(const gf_##SFX *a, const gf_##SFX *b,        \
                                                 gf_##SFX *out, ptrdiff_t n)                  \
     {                                                                                        \
@@ -499,7 +491,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
             out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(b[i]),                \
                 NAME##_##PREC(GF_LOAD_##SFX(a), GF_LOAD_##SFX(b[i]))));                      \
     }                                                                                        \
-    GF_PIECES_BINARY_##SFX(NAME)                                                             \
+    GF_PIECES_BINARY_##SFX(NAME, MODE, TABLES)                                               \
     static void NAME##_##SFX##_dense(const gf_##SFX *a, const gf_##SFX *b, gf_##SFX *out,    \
                                      ptrdiff_t n)                                            \
     {                                                                                        \
@@ -541,17 +533,28 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
 
 /* Costs relative to the float32 kernel (for the thread split): float16 adds
  * its conversions, float64 does double-double work in half the lanes. */
-#define GF_ALL_DTYPES(GEN, NAME) \
-    GEN(NAME, f16, f32, 4)       \
-    GEN(NAME, f32, f32, 1)       \
-    GEN(NAME, f64, f64, 4)
+#define GF_ALL_DTYPES(GEN, NAME, MODE, TABLES) \
+    GEN(NAME, MODE, TABLES, f16, f32, 4)       \
+    GEN(NAME, MODE, TABLES, f32, f32, 1)       \
+    GEN(NAME, MODE, TABLES, f64, f64, 4)
 
-GF_ALL_DTYPES(GF_UNARY, gelu)
-GF_ALL_DTYPES(GF_UNARY, gelu_tanh)
-GF_ALL_DTYPES(GF_UNARY, gelu_sigmoid)
-GF_ALL_DTYPES(GF_UNARY, gelu_grad)
-GF_ALL_DTYPES(GF_UNARY, gelu_tanh_grad)
-GF_ALL_DTYPES(GF_UNARY, gelu_sigmoid_grad)
-GF_ALL_DTYPES(GF_BINARY, gelu_backward)
-GF_ALL_DTYPES(GF_BINARY, gelu_tanh_backward)
-GF_ALL_DTYPES(GF_BINARY, gelu_sigmoid_backward)
+/* every function of the list: GF_UNARY or GF_BINARY by its number of inputs */
+#define GF_LOOPS_1 GF_UNARY
+#define GF_LOOPS_2 GF_BINARY
+#define GF_INSTANTIATE(NAME, NIN, MODE, TABLES) GF_ALL_DTYPES(GF_LOOPS_##NIN, NAME, MODE, TABLES)
+GF_FUNCTIONS(GF_INSTANTIATE)
+
+#define GF_LOOP_ROW(NAME, NIN, MODE, TABLES) {gf_##NAME##_f16, gf_##NAME##_f32, gf_##NAME##_f64},
+static gf_loop *const gf_loop_table[GF_FUNCTION_COUNT][3] = {GF_FUNCTIONS(GF_LOOP_ROW)};
+#define GF_NAME_ROW(NAME, NIN, MODE, TABLES) #NAME,
+static const char *const gf_function_names[GF_FUNCTION_COUNT] = {GF_FUNCTIONS(GF_NAME_ROW)};
+
+const char *gf_function_name(int i)
+{
+    return i >= 0 && i < GF_FUNCTION_COUNT ? gf_function_names[i] : NULL;
+}
+
+gf_loop *const *gf_function_loops(int i)
+{
+    return i >= 0 && i < GF_FUNCTION_COUNT ? gf_loop_table[i] : NULL;
+}

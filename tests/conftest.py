@@ -2,13 +2,15 @@ import numpy as np
 import pytest
 
 import gelu_fast as gf
+from gelu_fast import _spec as spec
 from gelu_fast import _reference as ref
 
-FORWARD = ["gelu", "gelu_tanh", "gelu_sigmoid"]
-GRAD = ["gelu_grad", "gelu_tanh_grad", "gelu_sigmoid_grad"]
-BACKWARD = ["gelu_backward", "gelu_tanh_backward", "gelu_sigmoid_backward"]
+# the functions, from the one list of them
+FORWARD = spec.names("forward")
+GRAD = spec.names("derivative")
+BACKWARD = spec.names("backward")
 UNARY = FORWARD + GRAD
-ALL = UNARY + BACKWARD
+ALL = spec.names()
 FLOATS = [np.float16, np.float32, np.float64]
 
 
@@ -58,14 +60,11 @@ def float_dtype(request):
     return request.param
 
 
-# Bounds stated in the docstrings (ULP), for float32 and float64 results;
-# float16 results are correctly rounded.
-BOUND = {"gelu": {np.float32: 1.0, np.float64: 2.0}}
-DEFAULT_BOUND = {np.float32: 2.0, np.float64: 2.0}
-
-
 def bound(name, dtype):
-    return BOUND.get(name, DEFAULT_BOUND)[np.dtype(dtype).type]
+    """The bound the docstrings state (ULP), for float32 and float64 results;
+    float16 results are correctly rounded."""
+    f = spec.BY_NAME[name]
+    return float({np.float32: f.bound_f32, np.float64: f.bound_f64}[np.dtype(dtype).type])
 
 
 def _reference_f64(name, x, grad_out):

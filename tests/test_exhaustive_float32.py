@@ -13,6 +13,9 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
+import conftest
+from conftest import UNARY
+
 CHUNK = 1 << 20  # keeps temporaries small enough to be reused, not re-mapped
 # the fast path's range [-4.25, 3.75) as bit patterns (src_c/gf_pieces_avx512.h;
 # its float32 tier's (-3.4375, 3.4375) lies inside)
@@ -67,12 +70,9 @@ def _fast_path_available():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fast_path", [True, False], ids=["as-built", "general-kernels"])
-@pytest.mark.parametrize("name,bound", [
-    ("gelu", 1.0), ("gelu_grad", 2.0),
-    ("gelu_tanh", 2.0), ("gelu_tanh_grad", 2.0),
-    ("gelu_sigmoid", 2.0), ("gelu_sigmoid_grad", 2.0),
-])
-def test_every_float32_input(name, bound, fast_path):
+@pytest.mark.parametrize("name", UNARY)
+def test_every_float32_input(name, fast_path):
+    bound = conftest.bound(name, np.float32)
     if not fast_path and not _fast_path_available():
         pytest.skip("no AVX-512 fast path on this machine: the as-built sweep covers the general kernels")
     worst, worst_x = max_ulp_over_all_float32(name, fast_path)

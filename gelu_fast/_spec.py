@@ -1,0 +1,156 @@
+"""The functions of gelu_fast, one entry each: the single list of them.
+
+Everything that must name the functions reads this table: the build writes the
+C list (``src_c/gf_functions.h``: declarations, loop instantiation, the loop
+table the module registers) from it, the package registers each ufunc and its
+docstring from it, and the tests take their parameters and bounds from it.
+Adding a function means an entry here plus its scalar kernels ``NAME_f32`` and
+``NAME_f64`` in ``src_c/gelu_kernels.h`` (and, for the AVX-512 fast path, its
+tables in ``src_c/gf_pieces.h``).
+
+This module imports nothing, so that setup.py can load it before the
+extension exists.
+"""
+
+
+class Function:
+    """One ufunc.
+
+    name: the ufunc's name.  kind: "forward" (f), "derivative" (f') or
+    "backward" (grad_out * f', two inputs).  forward: the forward function it
+    belongs to.  bound_f32, bound_f64: the documented error bound in ULP
+    (derivatives: of the sum of their two terms' magnitudes; backward: times
+    |grad_out|); float16 results are correctly rounded.  measured_f32: the
+    maximum over all 2**32 float32 inputs with the AVX-512 fast path
+    (tests/test_exhaustive_float32.py), None where not swept.  The remaining
+    fields are docstring text (gelu_fast/_docs.py).
+    """
+
+    def __init__(self, name, kind, forward, bound_f32, bound_f64, measured_f32=None, *,
+                 title, formula="", general="", f64="", example):
+        assert kind in ("forward", "derivative", "backward"), kind
+        self.name, self.kind, self.forward = name, kind, forward
+        self.bound_f32, self.bound_f64, self.measured_f32 = bound_f32, bound_f64, measured_f32
+        self.title, self.formula, self.general, self.f64 = title, formula, general, f64
+        self.example = example
+
+    @property
+    def nin(self):
+        return 2 if self.kind == "backward" else 1
+
+    @property
+    def inputs(self):
+        return ("grad_out", "x") if self.kind == "backward" else ("x",)
+
+    @property
+    def derivative(self):
+        """The derivative of its forward function."""
+        return self.forward + "_grad"
+
+    @property
+    def tables(self):
+        """Whose factor it evaluates: its own, or (backward) its derivative's."""
+        return self.derivative if self.kind == "backward" else self.name
+
+    def __repr__(self):
+        return f"Function({self.name!r}, {self.kind!r})"
+
+
+FUNCTIONS = (
+    Function(
+        "gelu", "forward", "gelu", 1, 2, 0.7474,
+        title="Exact GELU, x * Phi(x).",
+        formula="Phi is the standard normal CDF.  The negative tail keeps full relative\n"
+                "accuracy down to underflow (x ~ -14.36 in float32, -38.58 in float64).",
+        general="Phi from the upper normal tail exp(-x**2/2) R(|x|), R a rational fit, "
+                "so x < 0 never cancels",
+        f64="the tail from per-quarter-unit polynomials of exp(x**2/2) Q(|x|)",
+        example="array([-0.15865525,  0.        ,  0.84134475])"),
+    Function(
+        "gelu_tanh", "forward", "gelu_tanh", 2, 2, 0.9208,
+        title="Tanh-approximated GELU.",
+        formula="0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3))), computed as\n"
+                "x * sigmoid(2u) so the negative tail does not cancel; the decimal\n"
+                "constants are taken as exact.",
+        general="x / (1 + exp(-2u))",
+        f64="2u carried to ~2**-100 relative before the exponential",
+        example="array([-0.15880801,  0.        ,  0.84119199])"),
+    Function(
+        "gelu_sigmoid", "forward", "gelu_sigmoid", 2, 2, 0.6224,
+        title="Sigmoid-approximated GELU, x * sigmoid(1.702 * x).",
+        formula="Computed as x / (1 + exp(-1.702 x)), with 1.702 taken as exact.",
+        general="x / (1 + exp(-1.702 x))",
+        f64="1.702 x carried as a double-double before the exponential",
+        example="array([-0.15420423,  0.        ,  0.84579577])"),
+    Function(
+        "gelu_grad", "derivative", "gelu", 2, 2, 0.5226,
+        title="Derivative of the exact GELU, Phi(x) + x * phi(x).",
+        formula="phi is the standard normal density.  The derivative crosses zero near\n"
+                "x = -0.7518, so its error is measured against |Phi(x)| + |x phi(x)|.",
+        general="Phi as for gelu, plus x phi(x) by one fma",
+        f64="as for gelu, with R(|x|) - |x|/sqrt(2 pi) as a double-double",
+        example="array([-0.08331547,  0.5       ,  1.08331547])"),
+    Function(
+        "gelu_tanh_grad", "derivative", "gelu_tanh", 2, 2, 0.5311,
+        title="Derivative of the tanh-approximated GELU.",
+        formula="s + x * s * (1 - s) * w'(x), with w = 2 sqrt(2/pi) (x + 0.044715 x**3)\n"
+                "and s = sigmoid(w); error measured against |s| + |x s (1 - s) w'|.",
+        general="s and 1 - s from one exp(-w)",
+        f64="w and x w' as double-doubles",
+        example="array([-0.08296408,  0.5       ,  1.08296408])"),
+    Function(
+        "gelu_sigmoid_grad", "derivative", "gelu_sigmoid", 2, 2, 0.5180,
+        title="Derivative of the sigmoid-approximated GELU.",
+        formula="s + 1.702 * x * s * (1 - s), with s = sigmoid(1.702 x); error measured\n"
+                "against |s| + |1.702 x s (1 - s)|.",
+        general="s and 1 - s from one exp(-1.702 x)",
+        f64="1.702 x as a double-double",
+        example="array([-0.06777961,  0.5       ,  1.06777961])"),
+    Function(
+        "gelu_backward", "backward", "gelu", 2, 2,
+        title="exact",
+        example="array([-0.16663094,  1.        ,  2.16663094])"),
+    Function(
+        "gelu_tanh_backward", "backward", "gelu_tanh", 2, 2,
+        title="tanh-approximated",
+        example="array([-0.16592817,  1.        ,  2.16592817])"),
+    Function(
+        "gelu_sigmoid_backward", "backward", "gelu_sigmoid", 2, 2,
+        title="sigmoid-approximated",
+        example="array([-0.13555921,  1.        ,  2.13555921])"),
+)
+
+BY_NAME = {f.name: f for f in FUNCTIONS}
+NAMES = tuple(f.name for f in FUNCTIONS)
+
+
+def names(kind=None):
+    """The functions' names in table order, those of one kind if given."""
+    return [f.name for f in FUNCTIONS if kind is None or f.kind == kind]
+
+
+_C_KIND = {"forward": "GF_PIECES_FORWARD", "derivative": "GF_PIECES_DERIVATIVE",
+           "backward": "GF_PIECES_BACKWARD"}
+
+
+def c_header():
+    """The text of src_c/gf_functions.h."""
+    rows = "".join(f"    X({f.name}, {f.nin}, {_C_KIND[f.kind]}, {f.tables}) \\\n"
+                   for f in FUNCTIONS)
+    return (
+        "/* Written by setup.py from gelu_fast/_spec.py, the list of the functions:\n"
+        " * edit that table, not this file.\n"
+        " *\n"
+        " * GF_FUNCTIONS(X) applies X(NAME, NIN, MODE, TABLES) to each function, in\n"
+        " * the table's order (the order of gf_loop_table): NIN its inputs (2 for the\n"
+        " * backward functions, grad_out and x), MODE what the fast path's factor\n"
+        " * multiplies (gf_pieces_avx512.h), TABLES the function whose fast-path\n"
+        " * tables (gf_pieces.h) it evaluates: its own, or its derivative's. */\n"
+        "#ifndef GF_FUNCTIONS_H\n#define GF_FUNCTIONS_H\n\n"
+        f"#define GF_FUNCTION_COUNT {len(FUNCTIONS)}\n\n"
+        "#define GF_FUNCTIONS(X) \\\n" + rows + "\n"
+        "#endif\n")
+
+
+if __name__ == "__main__":
+    print(c_header(), end="")
