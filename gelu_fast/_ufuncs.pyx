@@ -24,6 +24,8 @@ cdef extern from "gelu_fast.h":
     int gf_get_num_threads() nogil
     int gf_openmp_enabled() nogil
     const char *gf_simd_level() nogil
+
+cdef extern from "gf_testing.h":
     int gf_set_fast_path(int on) nogil
     void gf_round_to_half(const double *inp, unsigned short *out, Py_ssize_t n) nogil
     void gf_widen_half(const unsigned short *inp, double *out, Py_ssize_t n) nogil
@@ -31,6 +33,10 @@ cdef extern from "gelu_fast.h":
     void gf_set_parallel_threshold(Py_ssize_t n) nogil
     Py_ssize_t gf_stream_threshold
     void gf_set_stream_threshold(Py_ssize_t n) nogil
+    ctypedef struct gf_fast_path_ranges:
+        float float_tier_end, float_tier_grad_out_end, pieces_low, pieces_high
+    int gf_get_fast_path_ranges(gf_fast_path_ranges *r) nogil
+    int gf_get_saturation(int i, int bits, float *low, float *high) nogil
 
 cdef char unary_types[6]
 unary_types[:] = [NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE]
@@ -119,6 +125,26 @@ def _set_fast_path(bint on):
     global _fast_path
     _fast_path = bool(gf_set_fast_path(on))
     return _fast_path
+
+
+def _fast_path_ranges():
+    """The AVX-512 fast path's ranges as the C code has them (for the tests),
+    or None in a build without it: the float32 tier |x| < float_tier_end
+    (backward: |grad_out| < float_tier_grad_out_end), the double pieces
+    [pieces_low, pieces_high), and per function and storage type the
+    saturation bounds (low, high): x <= low gives a signed zero, x >= high
+    gives x, 1 or grad_out."""
+    cdef gf_fast_path_ranges r
+    cdef float low, high
+    if not gf_get_fast_path_ranges(&r):
+        return None
+    saturation = {}
+    for i, f in enumerate(FUNCTIONS):
+        for bits, dtype in ((32, "float32"), (16, "float16")):
+            gf_get_saturation(i, bits, &low, &high)
+            saturation[f.name, dtype] = (low, high)
+    return {"float_tier_end": r.float_tier_end, "float_tier_grad_out_end": r.float_tier_grad_out_end,
+            "pieces": (r.pieces_low, r.pieces_high), "saturation": saturation}
 
 
 def build_info():

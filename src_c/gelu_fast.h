@@ -28,19 +28,5 @@ void gf_set_num_threads(int n);
 int gf_get_num_threads(void);
 int gf_openmp_enabled(void);
 const char *gf_simd_level(void);
-/* Turns the AVX-512 float32 fast path on (where the CPU has it) or off;
- * returns whether it is on. */
-int gf_set_fast_path(int on);
-void gf_round_to_half(const double *in, uint16_t *out, ptrdiff_t n);
-void gf_widen_half(const uint16_t *in, double *out, ptrdiff_t n);
-/* Smallest element count the cheapest loop splits across threads (costlier
- * kernels split sooner); setting 0 restores the measured default. */
-extern ptrdiff_t gf_parallel_threshold;
-void gf_set_parallel_threshold(ptrdiff_t n);
-/* Smallest call (elements, all threads together) whose float32 results the
- * AVX-512 fast path stores with non-temporal stores, past the caches; setting
- * 0 restores the measured default. */
-extern ptrdiff_t gf_stream_threshold;
-void gf_set_stream_threshold(ptrdiff_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gelu_fast.h"
+#include "gf_testing.h"
 #include "gelu_kernels.h"
 
 #ifdef _OPENMP
@@ -45,8 +46,7 @@ int gf_pieces_enabled = 0;
 __thread int gf_stream_outputs = 0;
 #endif
 
-/* Turns the AVX-512 fast path on (where the CPU has AVX-512F, VL, BW and DQ) or off;
- * returns whether it is on.  The module turns it on at import. */
+/* Turns the AVX-512 fast path on where the CPU has AVX-512F, VL, BW and DQ. */
 int gf_set_fast_path(int on)
 {
 #if defined(GF_HAVE_PIECES)
@@ -56,6 +56,44 @@ int gf_set_fast_path(int on)
     return gf_pieces_enabled;
 #else
     (void)on;
+    return 0;
+#endif
+}
+
+GF_INLINE float gf_float_of_bits(uint32_t bits)
+{
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+int gf_get_fast_path_ranges(gf_fast_path_ranges *r)
+{
+#if defined(GF_HAVE_PIECES)
+    r->float_tier_end = -gf_float_of_bits(GF_FLOAT_END);
+    r->float_tier_grad_out_end = gf_float_of_bits(GF_FLOAT_G_END);
+    r->pieces_low = -gf_float_of_bits(GF_PIECES_NEG_END);
+    r->pieces_high = gf_float_of_bits(GF_PIECES_POS_END);
+    return 1;
+#else
+    (void)r;
+    return 0;
+#endif
+}
+
+int gf_get_saturation(int i, int bits, float *low, float *high)
+{
+#if defined(GF_HAVE_PIECES)
+#define GF_SATURATION_ROW(NAME, NIN, MODE, TABLES) \
+    {GF_PIECES_LOW_f16_##NAME, GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME},
+    static const uint32_t bounds[GF_FUNCTION_COUNT][3] = {GF_FUNCTIONS(GF_SATURATION_ROW)};
+#undef GF_SATURATION_ROW
+    if (i < 0 || i >= GF_FUNCTION_COUNT || (bits != 16 && bits != 32)) return 0;
+    *low = -gf_float_of_bits(bounds[i][bits == 32]);
+    *high = gf_float_of_bits(bounds[i][2]);
+    return 1;
+#else
+    (void)i, (void)bits, (void)low, (void)high;
     return 0;
 #endif
 }

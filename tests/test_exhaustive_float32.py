@@ -17,9 +17,20 @@ import conftest
 from conftest import UNARY
 
 CHUNK = 1 << 20  # keeps temporaries small enough to be reused, not re-mapped
-# the fast path's range [-4.25, 3.75) as bit patterns (src_c/gf_pieces_avx512.h;
-# its float32 tier's (-3.4375, 3.4375) lies inside)
-FAST_RANGE = ((0, 0x40700000), (0x80000000, 0xC0880001))
+
+
+def _fast_range():
+    """The fast path's double pieces [low, high) as bit patterns (its float32
+    tier lies inside): [+0, high) and [-0, low]."""
+    from gelu_fast import _ufuncs
+    ranges = _ufuncs._fast_path_ranges()
+    if ranges is None:
+        return ()
+    low, high = (int(np.float32(v).view(np.uint32)) for v in ranges["pieces"])
+    return (0, high), (0x80000000, low + 1)
+
+
+FAST_RANGE = _fast_range()
 
 
 def _in_fast_range(start):

@@ -4,9 +4,6 @@ then double pieces): per-element choice of path, the saturated ranges, the
 packing of gap lanes, signed zeros, and the bounds on both sides of every
 boundary.  Skipped where the CPU lacks AVX-512F, VL, BW or DQ (there the general
 kernels run everywhere, which the other tests cover)."""
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -19,26 +16,18 @@ pytestmark = pytest.mark.skipif(not _ufuncs._set_fast_path(True), reason="no AVX
 
 
 
-def _saturation_bounds():
-    """LOW (per storage type) and HIGH of every kernel, read from
-    src_c/gf_pieces.h: below LOW the result is a signed zero, above HIGH it
-    is x (forward), 1 (derivative) or grad_out (backward)"""
-    text = (Path(__file__).resolve().parents[1] / "src_c" / "gf_pieces.h").read_text()
-
-    def value(bits):
-        return float(np.array(int(bits, 16), dtype=np.uint32).view(np.float32))
-
-    low = {np.float32: {}, np.float16: {}}
-    for dtype, name, bits in re.findall(r"#define GF_PIECES_LOW_(f32|f16)_(\w+) 0x([0-9a-f]{8})u", text):
-        low[np.float32 if dtype == "f32" else np.float16][name] = -value(bits)
-    high = {name: value(bits) for name, bits in re.findall(r"#define GF_PIECES_HIGH_(\w+) 0x([0-9a-f]{8})u", text)}
-    return low, high
-
-
-LOW, HIGH = _saturation_bounds()
-PIECES = (-4.25, 3.75)  # the double pieces
-FLOAT_PIECES = (-3.4375, 3.4375)  # the float32 tier (open interval), float32 data only
-FLOAT_GRAD_OUT_END = 2.0**120  # the float32 tier takes backward lanes with |grad_out| below this
+# the ranges as the C code has them (None where the build has no fast path)
+RANGES = _ufuncs._fast_path_ranges() or {
+    "float_tier_end": np.nan, "float_tier_grad_out_end": np.nan, "pieces": (np.nan, np.nan),
+    "saturation": {}}
+# below LOW the result is a signed zero, above HIGH it is x (forward), 1
+# (derivative) or grad_out (backward); LOW per storage type
+LOW = {dtype: {name: low for (name, d), (low, _) in RANGES["saturation"].items() if d == np.dtype(dtype).name}
+       for dtype in (np.float32, np.float16)}
+HIGH = {name: high for (name, _), (_, high) in RANGES["saturation"].items()}
+PIECES = RANGES["pieces"]  # the double pieces, [low, high)
+FLOAT_PIECES = (-RANGES["float_tier_end"], RANGES["float_tier_end"])  # the float32 tier (open), float32 data only
+FLOAT_GRAD_OUT_END = RANGES["float_tier_grad_out_end"]  # the float32 tier takes backward lanes with |grad_out| below this
 
 
 @pytest.fixture(autouse=True)
