@@ -5,10 +5,22 @@
 #   src_c/fit_coefficients.py  ->  src_c/gf_coefficients.h   (about 20 s on 2 cores)
 #   src_c/fit_pieces.py        ->  src_c/gf_pieces.h         (about 50 s on 2 cores)
 #
-# Each script writes its table into a temporary folder, which is compared byte
-# for byte with the committed file (diff -u).  One line per table; on any
-# difference the diff is printed and the exit status is 1.  Needs numpy and
-# mpmath (the test extra installs both).
+# (Up to twice that when the cores are shared.)  Each script writes its table
+# into a temporary folder, which is compared byte for byte with the committed
+# file (diff -u).  One line per table; on any difference the diff is printed,
+# with the versions that produced it, and the exit status is 1.  Needs numpy
+# and mpmath (the test extra installs both).
+#
+# Reproducible where: both tables came out identical with numpy 2.0.2 and
+# 2.4.6, mpmath 1.3.0 and 1.4.1 (its Python and gmpy2 backends) and NumPy's
+# SIMD dispatch on or off.  But the float32 tier of gf_pieces.h
+# (GF_FLOAT_PIECES_*) is fitted with numpy.linalg.lstsq, whose last bits
+# depend on the BLAS: the committed table is what OpenBLAS's AVX-512 kernels
+# (SkylakeX, Cooperlake) give; with its Haswell kernels (AVX2 CPUs, AMD Zen 1-3
+# among them), Sandybridge or older ones, 14 or 15 of the tier's 42 rows come
+# out different in their last bits (OPENBLAS_CORETYPE=Haswell shows it on an
+# AVX-512 machine).  On such a CPU
+# this check fails for gf_pieces.h.
 #
 #   bash src_c/check_generated.sh [--committed DIR] [--regenerated DIR]
 #
@@ -26,7 +38,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --committed) committed="${2:?--committed needs a folder}"; shift 2 ;;
         --regenerated) regenerated="${2:?--regenerated needs a folder}"; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "check_generated.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -86,4 +98,19 @@ for entry in "${tables[@]}"; do
         status=1
     fi
 done
+if [ "$status" -ne 0 ] && [ -z "$regenerated" ]; then
+    "$python" - <<'PY' || true
+import platform, mpmath, numpy
+print(f"(python {platform.python_version()}, numpy {numpy.__version__}, "
+      f"mpmath {mpmath.__version__} ({mpmath.libmp.BACKEND} backend)", end="")
+try:
+    import threadpoolctl
+    for lib in threadpoolctl.threadpool_info():
+        if lib.get("user_api") == "blas":
+            print(f", {lib['internal_api']} {lib['version']} ({lib.get('architecture')} kernels)", end="")
+except ImportError:
+    pass
+print("; the float32 tier of gf_pieces.h depends on the BLAS kernels: see the comment at the top of src_c/check_generated.sh)")
+PY
+fi
 exit "$status"
