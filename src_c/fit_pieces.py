@@ -47,7 +47,11 @@ The table holds the coefficients for the kernel's variable v = x' - k/8 = u/8
 would), and the forward rows hold -d, so that the kernel's x h - (-d) by
 fmsub gives x's signed zero at x = +-0 (there v = +0, and -d sums to +0).
 
-Run:  python src_c/fit_pieces.py > src_c/gf_pieces.h   (about half a minute)
+Run:  python src_c/fit_pieces.py > src_c/gf_pieces.h   (about 50 s)
+src_c/check_generated.sh checks that the committed header is what this prints.
+The float32 tier's least squares (numpy.linalg.lstsq) round differently on
+different BLAS kernels: the committed tier is what OpenBLAS's AVX-512 kernels
+give (that script's comment has the details).
 """
 import mpmath as mp
 import numpy as np
