@@ -54,7 +54,10 @@ def get_num_threads():
 
 
 def info():
-    """Build and runtime facts: version, OpenMP, thread count, SIMD level, the
+    """Build and runtime facts: version, OpenMP, thread count, the
+    instruction-set level in use (``isa``: "baseline", "avx2" or "avx512"; the
+    best of ``isa_available`` unless the environment variable GELU_FAST_ISA,
+    read at import, names another), the loops' SIMD level in words, the
     fast path in use (``"avx512 pieces (float32, float16)"`` where the CPU has
     AVX-512F, VL, BW and DQ, else None), the size from which a call splits
     across threads (``parallel_threshold``) and, with the fast path, from which

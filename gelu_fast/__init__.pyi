@@ -32,6 +32,8 @@ class InfoDict(TypedDict):
 
     version: str
     openmp: bool
+    isa: str
+    isa_available: list[str]
     simd: str
     fast_path: str | None
     parallel_threshold: int

@@ -24,6 +24,10 @@ cdef extern from "gelu_fast.h":
     int gf_get_num_threads() nogil
     int gf_openmp_enabled() nogil
     const char *gf_simd_level() nogil
+    enum: GF_ISA_BASELINE, GF_ISA_AVX2, GF_ISA_AVX512
+    int gf_isa_supported(int level) nogil
+    int gf_set_isa(int level) nogil
+    int gf_get_isa() nogil
 
 cdef extern from "gf_testing.h":
     int gf_set_fast_path(int on) nogil
@@ -74,7 +78,47 @@ cdef object _make_ufunc(str name, int row, int nin):
     return ufunc
 
 
-_fast_path = bool(gf_set_fast_path(1))
+# The instruction-set levels, lowest first, and the one in use: the best
+# this CPU and build can run, or the one GELU_FAST_ISA names.
+ISA_LEVELS = {"baseline": GF_ISA_BASELINE, "avx2": GF_ISA_AVX2, "avx512": GF_ISA_AVX512}
+ISA_CHOICES = ("auto", *ISA_LEVELS, "neon")
+
+
+def isa_available():
+    return [name for name, level in ISA_LEVELS.items() if gf_isa_supported(level)]
+
+
+def _isa_from_environment():
+    import os
+    wanted = os.environ.get("GELU_FAST_ISA", "auto").strip().lower() or "auto"
+    if wanted not in ISA_CHOICES:
+        raise ImportError(f"gelu_fast: GELU_FAST_ISA={wanted!r} is not one of "
+                          f"{', '.join(ISA_CHOICES)}")
+    available = isa_available()
+    if wanted == "auto":
+        return available[-1]
+    if wanted not in available:
+        raise ImportError(f"gelu_fast: GELU_FAST_ISA={wanted!r} cannot run here: this CPU and "
+                          f"build offer {', '.join(available)} (or unset it, or use 'auto')")
+    return wanted
+
+
+def _set_isa(str name):
+    """Use the instruction-set level `name` (for the tests, which run every
+    level the CPU has; GELU_FAST_ISA sets it for a process).  Not thread-safe:
+    call it only while no ufunc is running."""
+    global _fast_path
+    if name not in ISA_LEVELS or not gf_set_isa(ISA_LEVELS[name]):
+        raise ValueError(f"instruction-set level {name!r} is not among {isa_available()}")
+    _fast_path = bool(gf_set_fast_path(1))
+
+
+def isa():
+    return next(name for name, level in ISA_LEVELS.items() if level == gf_get_isa())
+
+
+_fast_path = False
+_set_isa(_isa_from_environment())
 
 UFUNCS = {f.name: _make_ufunc(f.name, row, f.nin) for row, f in enumerate(FUNCTIONS)}
 
@@ -150,6 +194,8 @@ def _fast_path_ranges():
 def build_info():
     return {
         "openmp": bool(gf_openmp_enabled()),
+        "isa": isa(),
+        "isa_available": isa_available(),
         "simd": gf_simd_level().decode(),
         "fast_path": "avx512 pieces (float32, float16)" if _fast_path else None,
         "parallel_threshold": gf_parallel_threshold,

@@ -27,6 +27,16 @@ gf_loop *const *gf_function_loops(int i);
 void gf_set_num_threads(int n);
 int gf_get_num_threads(void);
 int gf_openmp_enabled(void);
+/* Instruction-set levels: the loops compiled for each, the AVX-512 fast path
+ * at GF_ISA_AVX512.  gf_set_isa uses `level` from then on (returns 0, and
+ * changes nothing, where this build or CPU cannot run it); the module sets the
+ * best at import, or the one GELU_FAST_ISA names.  Not for a time when a loop
+ * runs. */
+enum { GF_ISA_BASELINE, GF_ISA_AVX2, GF_ISA_AVX512 };
+int gf_isa_supported(int level);
+int gf_set_isa(int level);
+int gf_get_isa(void);
+/* The level's loops in words, e.g. "x86-64-v3 (avx2, fma)". */
 const char *gf_simd_level(void);
 
 #endif

@@ -15,24 +15,44 @@
 #include <omp.h>
 #endif
 
-/* Runtime ISA dispatch: GCC/Clang compile each contiguous loop for x86-64-v4
- * (AVX-512), x86-64-v3 (AVX2 + FMA) and the baseline and choose through an
- * ifunc when the library loads.  The levels, not single features: the kernels'
+/* Instruction-set levels.  GCC and Clang compile each contiguous loop three
+ * times, for x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the baseline;
+ * the loop of the level in use (gf_set_isa: the best the CPU has, unless the
+ * user asks for another) runs.  The levels, not single features: the kernels'
  * fma() is one instruction only where FMA is enabled, which "avx2" alone does
  * not do.  Explicit fma() and -ffp-contract=off keep all versions
- * bit-identical. */
-#if defined(__x86_64__) && defined(__linux__) && !defined(GF_NO_DISPATCH) \
+ * bit-identical.  GF_NO_DISPATCH compiles the baseline alone. */
+#if defined(__x86_64__) && !defined(GF_NO_DISPATCH) \
     && ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 12))
+#define GF_LEVELS 1
 #if defined(__clang__)
-/* Clang 14's resolver tests arch= clones as CPU names, never as levels; with
- * features, "avx512f" implies FMA and AVX2, and "fma" gives 256-bit AVX + FMA */
-#define GF_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
+/* Clang takes arch= as a CPU name; with features, "avx512f" implies FMA and
+ * AVX2, and "fma" gives 256-bit AVX + FMA */
+#define GF_TARGET_AVX512 __attribute__((target("avx512f")))
+#define GF_TARGET_AVX2 __attribute__((target("fma")))
 #else
-#define GF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define GF_TARGET_AVX512 __attribute__((target("arch=x86-64-v4")))
+#define GF_TARGET_AVX2 __attribute__((target("arch=x86-64-v3")))
 #endif
-#define GF_DISPATCHED 1
+#endif
+
+static int gf_isa = GF_ISA_BASELINE;  /* the level in use */
+
+/* GF_LEVELED(NAME, (parameters), (arguments), body): the function NAME,
+ * running `body` compiled for the level in use. */
+#if defined(GF_LEVELS)
+#define GF_LEVELED(NAME, PARAMS, ARGS, ...)                     \
+    GF_TARGET_AVX512 static void NAME##_avx512 PARAMS __VA_ARGS__ \
+    GF_TARGET_AVX2 static void NAME##_avx2 PARAMS __VA_ARGS__     \
+    static void NAME##_baseline PARAMS __VA_ARGS__                \
+    static void NAME PARAMS                                       \
+    {                                                             \
+        if (gf_isa == GF_ISA_AVX512) NAME##_avx512 ARGS;          \
+        else if (gf_isa == GF_ISA_AVX2) NAME##_avx2 ARGS;         \
+        else NAME##_baseline ARGS;                                \
+    }
 #else
-#define GF_CLONES
+#define GF_LEVELED(NAME, PARAMS, ARGS, ...) static void NAME PARAMS __VA_ARGS__
 #endif
 
 /* The AVX-512 float32 fast path needs only the target attribute and a CPU
@@ -46,19 +66,68 @@ int gf_pieces_enabled = 0;
 __thread int gf_stream_outputs = 0;
 #endif
 
-/* Turns the AVX-512 fast path on where the CPU has AVX-512F, VL, BW and DQ. */
-int gf_set_fast_path(int on)
+static int gf_cpu_has_fast_path(void)
 {
 #if defined(GF_HAVE_PIECES)
     __builtin_cpu_init();
-    gf_pieces_enabled = on && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
-                        && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+           && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+#else
+    return 0;
+#endif
+}
+
+/* Turns the AVX-512 fast path on (at the avx512 level, where the CPU has
+ * AVX-512F, VL, BW and DQ) or off. */
+int gf_set_fast_path(int on)
+{
+#if defined(GF_HAVE_PIECES)
+    gf_pieces_enabled = on && gf_isa == GF_ISA_AVX512 && gf_cpu_has_fast_path();
     return gf_pieces_enabled;
 #else
     (void)on;
     return 0;
 #endif
 }
+
+int gf_isa_supported(int level)
+{
+    switch (level) {
+    case GF_ISA_BASELINE:
+        return 1;
+#if defined(GF_LEVELS)
+    case GF_ISA_AVX2:
+        __builtin_cpu_init();
+#if defined(__clang__)
+        return __builtin_cpu_supports("fma");
+#else
+        return __builtin_cpu_supports("x86-64-v3");
+#endif
+#endif
+    case GF_ISA_AVX512:
+#if defined(GF_LEVELS)
+        __builtin_cpu_init();
+#if defined(__clang__)
+        if (!__builtin_cpu_supports("avx512f")) return 0;
+#else
+        if (!__builtin_cpu_supports("x86-64-v4")) return 0;
+#endif
+#endif
+        return gf_cpu_has_fast_path();
+    default:
+        return 0;
+    }
+}
+
+int gf_set_isa(int level)
+{
+    if (!gf_isa_supported(level)) return 0;
+    gf_isa = level;
+    gf_set_fast_path(1);
+    return 1;
+}
+
+int gf_get_isa(void) { return gf_isa; }
 
 GF_INLINE float gf_float_of_bits(uint32_t bits)
 {
@@ -100,16 +169,14 @@ int gf_get_saturation(int i, int bits, float *low, float *high)
 
 const char *gf_simd_level(void)
 {
-#if defined(GF_DISPATCHED)
-    /* mirrors the target_clones resolver order */
-    __builtin_cpu_init();
-#if defined(__clang__)
-    if (__builtin_cpu_supports("avx512f")) return "avx512f";
-    if (__builtin_cpu_supports("fma")) return "avx, fma";
-#else
-    if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (avx512)";
-    if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (avx2, fma)";
+#if defined(GF_LEVELS) && defined(__clang__)
+    if (gf_isa == GF_ISA_AVX512) return "avx512f";
+    if (gf_isa == GF_ISA_AVX2) return "avx, fma";
+#elif defined(GF_LEVELS)
+    if (gf_isa == GF_ISA_AVX512) return "x86-64-v4 (avx512)";
+    if (gf_isa == GF_ISA_AVX2) return "x86-64-v3 (avx2, fma)";
 #endif
+#if defined(__x86_64__) && !defined(GF_NO_DISPATCH)
     return "x86-64 (sse2)";
 #elif defined(__aarch64__)
     return "aarch64 (neon, baseline)";
@@ -117,7 +184,6 @@ const char *gf_simd_level(void)
     return "baseline (no dispatch)";
 #endif
 }
-
 
 /* The float16 conversions on their own, for tests/test_half.py. */
 void gf_round_to_half(const double *in, uint16_t *out, ptrdiff_t n)
@@ -468,15 +534,15 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
  * SFX the storage type, PREC the kernel precision (f32 kernels serve f16 too),
  * WEIGHT its cost relative to the cheapest kernel (for the thread split). */
 #define GF_UNARY(NAME, MODE, TABLES, SFX, PREC, WEIGHT)                                                 \
-    GF_CLONES static void NAME##_##SFX##_contig(const gf_##SFX *restrict in,                 \
-                                                gf_##SFX *restrict out, ptrdiff_t n)         \
+    GF_LEVELED(NAME##_##SFX##_contig,                                                        \
+               (const gf_##SFX *restrict in, gf_##SFX *restrict out, ptrdiff_t n), (in, out, n), \
     {                                                                                        \
         for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, in[i])); \
-    }                                                                                        \
-    GF_CLONES static void NAME##_##SFX##_inplace(gf_##SFX *io, ptrdiff_t n)                  \
+    })                                                                                       \
+    GF_LEVELED(NAME##_##SFX##_inplace, (gf_##SFX *io, ptrdiff_t n), (io, n),                 \
     {                                                                                        \
         for (ptrdiff_t i = 0; i < n; i++) io[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, io[i])); \
-    }                                                                                        \
+    })                                                                                       \
     GF_PIECES_UNARY_##SFX(NAME, MODE, TABLES)                                                \
     /* contiguous, in place or not */                                                        \
     static void NAME##_##SFX##_dense(const gf_##SFX *in, gf_##SFX *out, ptrdiff_t n)         \
@@ -510,16 +576,16 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
     }
 
 #define GF_BINARY(NAME, MODE, TABLES, SFX, PREC, WEIGHT)                                                 \
-    GF_CLONES static void NAME##_##SFX##_contig(const gf_##SFX *a, const gf_##SFX *b,        \
-                                                gf_##SFX *out, ptrdiff_t n)                  \
+    GF_LEVELED(NAME##_##SFX##_contig,                                                        \
+               (const gf_##SFX *a, const gf_##SFX *b, gf_##SFX *out, ptrdiff_t n), (a, b, out, n), \
     {                                                                                        \
         for (ptrdiff_t i = 0; i < n; i++)                                                    \
             out[i] = GF_STORE_##SFX(GF_BINARY_ELEMENT(NAME, PREC, SFX, a[i], b[i]));         \
-    }                                                                                        \
+    })                                                                                       \
     /* a scalar grad_out broadcast over x: vectorized too (its nan test hoisted,             \
      * since a loop-invariant select defeats the vectorizer) */                             \
-    GF_CLONES static void NAME##_##SFX##_scalar_a(gf_##SFX a, const gf_##SFX *b,             \
-                                                  gf_##SFX *out, ptrdiff_t n)                \
+    GF_LEVELED(NAME##_##SFX##_scalar_a,                                                      \
+               (gf_##SFX a, const gf_##SFX *b, gf_##SFX *out, ptrdiff_t n), (a, b, out, n),  \
     {                                                                                        \
         if (GF_LOAD_##SFX(a) != GF_LOAD_##SFX(a)) {                                          \
             for (ptrdiff_t i = 0; i < n; i++) out[i] = a;                                    \
@@ -528,7 +594,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
         for (ptrdiff_t i = 0; i < n; i++)                                                    \
             out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(b[i]),                \
                 NAME##_##PREC(GF_LOAD_##SFX(a), GF_LOAD_##SFX(b[i]))));                      \
-    }                                                                                        \
+    })                                                                                       \
     GF_PIECES_BINARY_##SFX(NAME, MODE, TABLES)                                               \
     static void NAME##_##SFX##_dense(const gf_##SFX *a, const gf_##SFX *b, gf_##SFX *out,    \
                                      ptrdiff_t n)                                            \
