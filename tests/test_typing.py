@@ -238,7 +238,7 @@ def _info_dict_fields():
     return {n.target.id: ast.unparse(n.annotation) for n in cls.body if isinstance(n, ast.AnnAssign)}
 
 
-TYPES = {"str": (str,), "bool": (bool,), "int": (int,),
+TYPES = {"str": (str,), "bool": (bool,), "int": (int,), "list[str]": (list,),
          "str | None": (str, type(None)), "int | None": (int, type(None))}
 
 
@@ -254,3 +254,5 @@ def test_info_dict_matches_info(fast_path):
     assert set(fields) == set(info)
     for key, annotation in fields.items():
         assert type(info[key]) in TYPES[annotation], (key, annotation, info[key])
+        if annotation == "list[str]":
+            assert all(type(v) is str for v in info[key]), (key, info[key])
