@@ -5,27 +5,27 @@ suite in bench/, bench/targets.py and bench/slow_paths.py.
   callable that runs one contender on inputs and an output made once,
   pre-allocated and pre-touched, so no call pays for allocation or page faults
   that are not the implementation's own.
-- ``use_threads(n)``: the thread count for every library that can change it at
-  run time (gelu_fast, PyTorch); ONNX Runtime takes it when its
-  InferenceSession is built, JAX (XLA) fixes its own at import.
-- ``median_time`` and ``interleaved_medians``: seconds per call, medians, with
-  the contenders' repeats interleaved so that drift in machine load hits all
-  alike (speed claims are ratios measured side by side in one run).
+- ``use_threads(n)``, ``median_time`` and ``interleaved_medians``, from
+  gelu_fast/_timing.py: the thread count for every library that can change it
+  at run time (gelu_fast, PyTorch; ONNX Runtime takes it when its
+  InferenceSession is built, JAX (XLA) fixes its own at import), and seconds
+  per call, medians, with the contenders' repeats interleaved so that drift in
+  machine load hits all alike (speed claims are ratios measured side by side
+  in one run).
 - ``machine()``: what the numbers were measured on.
 
 Peers are imported only when asked for: gelu_fast itself needs none of them.
 """
-import contextlib
 import functools
 import importlib.metadata
 import os
 import platform
-import sys
-import time
 
 import numpy as np
 
 import gelu_fast as gf
+# One implementation of the timing, the one `python -m gelu_fast` uses too.
+from gelu_fast._timing import all_threads, inputs, interleaved_medians, median_time, use_threads  # noqa: F401
 
 FUNCTIONS = ("gelu", "gelu_tanh", "gelu_backward")
 
@@ -57,23 +57,6 @@ DESCRIPTIONS = {
 BASELINE = {"gelu": "scipy", "gelu_tanh": "numpy", "gelu_backward": "scipy"}
 # The module an implementation needs, for pytest.importorskip and for versions.
 REQUIRES = {"scipy": "scipy", "torch": "torch", "onnxruntime": "onnxruntime", "jax": "jax"}
-
-
-def all_threads():
-    """The cores this process may run on (its affinity mask, not the machine's)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-@functools.lru_cache(maxsize=4)
-def inputs(function, dtype, n):
-    """(x, grad_out or None, out): standard normal inputs, out pre-touched.
-
-    Cached, so the contenders of one group share their arrays."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(n).astype(dtype)
-    g = rng.standard_normal(n).astype(dtype) if function == "gelu_backward" else None
-    out = np.zeros_like(x)
-    return x, g, out
 
 
 def _gelu_fast(function, x, g, out, threads):
@@ -186,57 +169,6 @@ def build(implementation, function, dtype, n, threads):
         if run is not None:
             run()
     return run
-
-
-@contextlib.contextmanager
-def use_threads(n):
-    """Run gelu_fast, and PyTorch if it is imported, on n threads; restore after.
-
-    gelu_fast returns to its default (OpenMP's, read at each call): it has no
-    getter for a count fixed earlier by set_num_threads."""
-    torch = sys.modules.get("torch")
-    torch_before = torch.get_num_threads() if torch else None
-    gf.set_num_threads(n)
-    if torch:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        gf.set_num_threads(0)
-        if torch:
-            torch.set_num_threads(torch_before)
-
-
-def median_time(f, repeats, number=1):
-    """Seconds per call of f(): the median over `repeats` samples, each timing
-    `number` back-to-back calls (so a microsecond call is not lost in the
-    timer's own overhead)."""
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(number):
-            f()
-        times.append((time.perf_counter() - t) / number)
-    return float(np.median(times))
-
-
-def interleaved_medians(contenders, rounds=15, repeats=3, sample_seconds=2e-4):
-    """Seconds per call of each contender, `contenders` mapping a key to
-    (callable, threads).
-
-    Each round runs every contender in turn (`repeats` samples, their median),
-    so a change in machine load hits all of them alike; the result is the
-    median over `rounds` rounds."""
-    number = {}
-    for key, (run, threads) in contenders.items():
-        with use_threads(threads):
-            number[key] = max(1, int(sample_seconds / max(median_time(run, 3), 1e-9)))
-    samples = {key: [] for key in contenders}
-    for _ in range(rounds):
-        for key, (run, threads) in contenders.items():
-            with use_threads(threads):
-                samples[key].append(median_time(run, repeats, number[key]))
-    return {key: float(np.median(s)) for key, s in samples.items()}
 
 
 def _cpuinfo():
