@@ -33,7 +33,7 @@ import sys
 import numpy as np
 
 import gelu_fast as gf
-from gelu_fast import _bench
+from gelu_fast import _timing
 
 COMMANDS = ("info", "check", "bench")
 USAGE = (__doc__ or "usage: python -m gelu_fast [info|check|bench|-h|--help]\n").strip()
@@ -77,10 +77,16 @@ def verdict(checks):
 
 # ---- accuracy with NumPy and the standard library only ---------------------
 
-# The regions of docs/accuracy.md (float32), as in gelu_fast/_reference.py,
-# which needs SciPy.
+# The regions of docs/accuracy.md (float32), as in tests/_reference.py.
 REGIONS = {"core [-3,3]": (-3.0, 3.0), "tail [-13,-3]": (-13.0, -3.0),
            "tail [-19,-13]": (-19.0, -13.0), "positive (3,inf)": (3.0, np.inf)}
+
+
+def _grid(per_region, seed):
+    """Random float32 inputs, uniform within each of REGIONS (up to 1e4)."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.uniform(lo, min(hi, 1e4), per_region).astype(np.float32)
+                           for lo, hi in REGIONS.values()])
 
 
 def _ulp(r, finfo):
@@ -89,6 +95,15 @@ def _ulp(r, finfo):
     r = np.abs(np.asarray(r, dtype=np.float64))
     spacing = np.exp2(np.frexp(r)[1].astype(np.float64) - 1 - finfo.nmant)
     return np.maximum(np.where(r == 0, 0.0, spacing), float(finfo.smallest_subnormal))
+
+
+def _max_ulp_by_region(y, x, r, scale=None):
+    """{region: max ULP error} of the float32 results y at inputs x against
+    the float64 references r, in float32 ULP of `scale` (|r| by default)."""
+    with np.errstate(invalid="ignore"):
+        err = np.abs(y.astype(np.float64) - r) / _ulp(r if scale is None else scale, np.finfo(np.float32))
+    err = np.where(y == r, 0.0, err)
+    return {k: float(np.max(err[(x >= lo) & (x <= hi)])) for k, (lo, hi) in REGIONS.items()}
 
 
 def _erfc_decimal(z):
@@ -166,14 +181,9 @@ def accuracy_stdlib(checks, per_region=50_000, points64=300):
     print(f"  special values, float16 float32 float64: {shown}: "
           + (f"NOT exact in {', '.join(wrong)}" if wrong else "exact"))
 
-    rng = np.random.default_rng(1)
-    x = np.concatenate([rng.uniform(lo, min(hi, 1e4), per_region).astype(np.float32)
-                        for lo, hi in REGIONS.values()])
+    x = _grid(per_region, seed=1)
     r = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2.0)) for v in x.tolist()])
-    with np.errstate(invalid="ignore"):
-        err = np.abs(gf.gelu(x).astype(np.float64) - r) / _ulp(r, np.finfo(np.float32))
-    err = np.where(gf.gelu(x) == r, 0.0, err)
-    by_region = {k: float(np.max(err[(x >= lo) & (x <= hi)])) for k, (lo, hi) in REGIONS.items()}
+    by_region = _max_ulp_by_region(gf.gelu(x), x, r)
     # math.erfc in float64 is off by a few float64 ULP, times up to 2z^2 + 1
     # (z = x/sqrt(2)) from rounding its argument: below 1e-5 float32 ULP here
     print(f"  gelu float32 [1], {x.size:,} points, against x/2 erfc(-x/sqrt(2)) by math.erfc "
@@ -196,10 +206,40 @@ def _importable(module):
     return True
 
 
+def _scipy_references(ndtr, expit):
+    """float64 references for the float32 kernels from SciPy's ndtr (Phi) and
+    expit (the logistic sigmoid), the formulas of tests/_reference.py:
+    {name: f(x) = value} for the forward functions and {name: f(x) = (term 1,
+    term 2)} for the derivatives, whose value is term 1 + term 2 and whose
+    error is measured in ULP of |term 1| + |term 2| (they cross zero).  For
+    finite float64 x up to 1e4."""
+    k, a, s = math.sqrt(2 / math.pi), 0.044715, 1.702
+
+    def w(x):  # 0.5(1 + tanh(z)) = expit(2z), z = k(x + a x^3)
+        return 2 * k * (x + a * x**3)
+
+    forward = {"gelu": lambda x: x * ndtr(x),
+               "gelu_tanh": lambda x: x * expit(w(x)),
+               "gelu_sigmoid": lambda x: x * expit(s * x)}
+    grads = {"gelu_grad": lambda x: (ndtr(x), x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))),
+             "gelu_tanh_grad": lambda x: (expit(w(x)),
+                                          x * expit(w(x)) * expit(-w(x)) * 2 * k * (1 + 3 * a * x * x)),
+             "gelu_sigmoid_grad": lambda x: (expit(s * x), s * x * expit(s * x) * expit(-s * x))}
+    return forward, grads
+
+
+def _ulp_error_mp(y, x, mp):
+    """ULP error of the float64 result y = gelu(x) against x Phi(x) by mpmath
+    (`mp`, at its working precision)."""
+    x = mp.mpf(float(x))
+    r = x * mp.ncdf(x)
+    return float(abs(mp.mpf(float(y)) - r) / float(_ulp(float(r), np.finfo(np.float64))))
+
+
 def accuracy_reference(checks):
     try:
-        from gelu_fast import _reference as ref
-        from scipy.special import ndtr
+        import mpmath
+        from scipy.special import expit, ndtr
     except ImportError as e:
         missing = [m for m in ("scipy", "mpmath") if not _importable(m)] or [str(e)]
         also = ", speed against SciPy" if "scipy" in missing else ""
@@ -207,18 +247,22 @@ def accuracy_reference(checks):
               f"float64 gelu against mpmath{also}; for them: {HINT}")
         checks.not_run = "those needing SciPy and mpmath not run"
         return
-    x = ref.float32_grid(per_region=250_000)
+    forward, grads = _scipy_references(ndtr, expit)
+    x = _grid(250_000, seed=0)
+    x64 = x.astype(np.float64)
     print("\naccuracy, float32, max ULP against SciPy-based float64 references (bound in brackets)")
-    for name, f in ref.FORWARD_F64.items():
+    for name, f in forward.items():
         limit = 1.0 if name == "gelu" else 2.0
-        regions = ref.max_ulp_by_region(getattr(gf, name)(x), x, f(x))
+        regions = _max_ulp_by_region(getattr(gf, name)(x), x, f(x64))
         print(f"  {name:18s} [{limit:g}] " + checks.regions(f"{name} float32", regions, limit))
-    for name, f in ref.GRAD_F64.items():
-        value, scale = f(x)
-        regions = ref.max_ulp_by_region(getattr(gf, name)(x), x, value, scale=scale)
+    for name, f in grads.items():
+        first, second = f(x64)
+        regions = _max_ulp_by_region(getattr(gf, name)(x), x, first + second,
+                                     scale=np.abs(first) + np.abs(second))
         print(f"  {name:18s} [2] " + checks.regions(f"{name} float32", regions, 2.0))
     xs = np.concatenate([np.linspace(-38, 8, 600), -np.logspace(-20, 1.5, 200)])
-    err = max(ref.ulp_error_mp(y, ref.gelu_mp(v)) for y, v in zip(gf.gelu(xs), xs))
+    with mpmath.workdps(40):
+        err = max(_ulp_error_mp(y, v, mpmath) for y, v in zip(gf.gelu(xs), xs))
     checks.bound("gelu float64 against mpmath", err, 2.0)
     print(f"  gelu float64 against mpmath, 800 points in [-38, 8]: max {err:.3f} ULP [2]")
     tail = np.array([-6.0, -10.0, -14.0], dtype=np.float32)
@@ -236,20 +280,51 @@ def threads_note(one, many, threads):
     return None
 
 
+# The contenders timed here, float32 exact gelu into a pre-touched out=, the
+# same formulas as those of the benchmark suite (bench/_bench.py).
+LABELS = {"gelu_fast": "gelu_fast", "scipy": "SciPy", "numpy": "NumPy formula", "torch": "PyTorch",
+          "floor": "memory floor"}
+
+
+def _gelu_float32(impl, x, out):
+    if impl == "gelu_fast":
+        return lambda: gf.gelu(x, out=out)
+    if impl == "scipy":
+        from scipy.special import ndtr
+        return lambda: np.multiply(x, ndtr(x), out=out)
+    if impl == "numpy":  # the tanh approximation: NumPy has no erf
+        c, k, half, one = (np.float32(v) for v in (np.sqrt(2 / np.pi), 0.044715, 0.5, 1))
+        return lambda: np.multiply(half * x, one + np.tanh(c * (x + k * x * x * x)), out=out)
+    if impl == "torch":
+        import torch
+        tx, ty = torch.from_numpy(x), torch.from_numpy(out)
+        return lambda: torch.nn.functional.gelu(tx, out=ty)
+    return lambda: np.copyto(out, x)  # the memory floor: reads and writes, computes nothing
+
+
+def contender(impl, n, threads):
+    """(a callable running `impl` on n standard normal float32 inputs, threads),
+    for _timing.interleaved_medians; the callable has run once already."""
+    x, _, out = _timing.inputs("gelu", "float32", n)
+    run = _gelu_float32(impl, x, out)
+    with _timing.use_threads(threads):
+        run()
+    return run, threads
+
+
 def speed(n=1_000_000, rounds=15):
-    threads = _bench.all_threads() if gf.info()["openmp"] else 1
+    threads = _timing.all_threads() if gf.info()["openmp"] else 1
     baselines = {"NumPy formula": "numpy"}
-    if _bench.available("scipy"):
+    if _importable("scipy"):
         baselines["SciPy x*ndtr(x)"] = "scipy"
-    contenders = {label: (_bench.build(impl, "gelu", "float32", n, 1), 1)
-                  for label, impl in baselines.items()}
-    contenders["gelu_fast.gelu, 1 thread"] = (_bench.build("gelu_fast", "gelu", "float32", n, 1), 1)
+    contenders = {label: contender(impl, n, 1) for label, impl in baselines.items()}
+    contenders["gelu_fast.gelu, 1 thread"] = contender("gelu_fast", n, 1)
     many = f"gelu_fast.gelu, {threads} threads"
     if threads > 1:
-        contenders[many] = (_bench.build("gelu_fast", "gelu", "float32", n, threads), threads)
+        contenders[many] = contender("gelu_fast", n, threads)
     # samples of ~2 ms of back-to-back calls, as bench/targets.py takes them:
     # a 1M call then runs with its arrays in cache, whatever a baseline evicted
-    seconds = _bench.interleaved_medians(contenders, rounds, sample_seconds=2e-3)
+    seconds = _timing.interleaved_medians(contenders, rounds, sample_seconds=2e-3)
     ns = {k: t / n * 1e9 for k, t in seconds.items()}
     print(f"\nspeed, float32 gelu, {n:,} elements, medians of {rounds} interleaved rounds"
           " (speed-up: a baseline's time / gelu_fast's)")
@@ -271,16 +346,15 @@ def speed(n=1_000_000, rounds=15):
 
 def bench(rounds=7):
     """The quick table: rows (elements, threads), columns implementations."""
-    impls = [i for i in ("gelu_fast", "scipy", "numpy", "torch", "floor") if _bench.available(i)]
-    threads = _bench.all_threads() if gf.info()["openmp"] else 1
+    impls = [i for i in LABELS if i not in ("scipy", "torch") or _importable(i)]
+    threads = _timing.all_threads() if gf.info()["openmp"] else 1
     rows = [(1_000, 1), (100_000, 1), (1_000_000, 1)] + ([(1_000_000, threads)] if threads > 1 else [])
-    contenders = {(impl, n, t): (_bench.build(impl, "gelu", "float32", n, t), t)
-                  for n, t in rows for impl in impls}
-    seconds = _bench.interleaved_medians(contenders, rounds)
+    contenders = {(impl, n, t): contender(impl, n, t) for n, t in rows for impl in impls}
+    seconds = _timing.interleaved_medians(contenders, rounds)
     ratios = [i for i in ("scipy", "torch") if i in impls]
     print(f"\nfloat32 exact gelu, ns per element, medians of {rounds} interleaved rounds")
-    print(f"{'elements':>10} {'threads':>7} " + " ".join(f"{_bench.LABELS[i]:>13}" for i in impls)
-          + "".join(f"{'vs ' + _bench.LABELS[i]:>12}" for i in ratios))
+    print(f"{'elements':>10} {'threads':>7} " + " ".join(f"{LABELS[i]:>13}" for i in impls)
+          + "".join(f"{'vs ' + LABELS[i]:>12}" for i in ratios))
     for n, t in rows:
         ns = {i: seconds[(i, n, t)] / n * 1e9 for i in impls}
         print(f"{n:>10,} {t:>7} " + " ".join(f"{ns[i]:>13.3g}" for i in impls)
