@@ -3,7 +3,8 @@ import pytest
 
 import gelu_fast as gf
 from gelu_fast import _spec as spec
-from gelu_fast import _reference as ref
+
+import _reference as ref  # tests/_reference.py, the oracle
 
 # the functions, from the one list of them
 FORWARD = spec.names("forward")
@@ -95,7 +96,7 @@ def _reference_mp(name, x, grad_out):
 
 def assert_within_documented_bound(name, y, x, grad_out=None, mp_points=8):
     """Results y of ufunc `name` at x (and grad_out, for the backward ufuncs)
-    against the independent references of gelu_fast/_reference.py, within the
+    against the independent references of tests/_reference.py, within the
     bounds the docstrings state: float16 correctly rounded, float32 within
     bound() ULP of the float64 reference, float64 within bound() ULP of mpmath
     at `mp_points` of its elements (mpmath is slow).  An infinite grad_out is

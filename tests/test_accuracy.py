@@ -1,13 +1,13 @@
 """Accuracy of every kernel against the independent references of
-gelu_fast/_reference.py, with the bounds the docstrings state (docs/accuracy.md
+tests/_reference.py, with the bounds the docstrings state (docs/accuracy.md
 defines the ULP measure).  The exhaustive float32 sweep is in
 test_exhaustive_float32.py (marked slow; .ci/run runs it)."""
 import numpy as np
 import pytest
 
 import gelu_fast as gf
-from gelu_fast import _reference as ref
 
+import _reference as ref
 from conftest import BACKWARD, FORWARD, GRAD, bound
 
 

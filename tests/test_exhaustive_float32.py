@@ -38,8 +38,12 @@ def _in_fast_range(start):
 
 
 def _max_ulp_over_range(name, first_chunk, stride, fast_path):
+    # Runs in a worker process.  The worker found this module on the path the
+    # parent gave it (inherited under fork, passed on under spawn and
+    # forkserver), and the oracle, tests/_reference.py, sits next to it.
+    import _reference as ref
     import gelu_fast as gf
-    from gelu_fast import _reference as ref, _ufuncs
+    from gelu_fast import _ufuncs
     gf.set_num_threads(1)
     _ufuncs._set_fast_path(fast_path)
     f = getattr(gf, name)

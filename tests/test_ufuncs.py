@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import gelu_fast as gf
-from gelu_fast import _reference as ref
 
+import _reference as ref
 from conftest import BACKWARD, awkward_values, bit_equal, call
 
 

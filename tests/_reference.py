@@ -171,7 +171,7 @@ def _binade_spacing(scale, finfo):
     return np.maximum(spacing, float(finfo.smallest_subnormal))
 
 
-# ---- summaries, for `python -m gelu_fast` and bench/accuracy_peers.py -------
+# ---- summaries, for bench/accuracy_peers.py --------------------------------
 
 # The regions of docs/accuracy.md (float32).
 REGIONS = {"core [-3,3]": (-3.0, 3.0), "tail [-13,-3]": (-13.0, -3.0),
