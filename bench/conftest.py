@@ -1,5 +1,5 @@
 """Records the machine in the JSON that --benchmark-json writes, for bench/report.py."""
-from gelu_fast import _bench
+import _bench
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):

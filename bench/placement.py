@@ -18,7 +18,8 @@ import argparse
 import numpy as np
 
 import gelu_fast as gf
-from gelu_fast import _bench
+
+import _bench
 
 DISTANCES = (0, 16, 32, 48, 64, 80, 96, 128, 160, 192, 224, 256, 320, 512, 2048, -64, -16)
 PAGE = 4096

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from gelu_fast import _bench
+import _bench
 
 HERE = Path(__file__).parent
 README = HERE.parent / "README.md"

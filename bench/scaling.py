@@ -14,7 +14,8 @@ import timeit
 import numpy as np
 
 import gelu_fast as gf
-from gelu_fast._bench import all_threads, describe_machine, machine
+
+from _bench import all_threads, describe_machine, machine
 
 
 def per_call(f, repeat):

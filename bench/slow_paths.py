@@ -8,7 +8,7 @@ repeats, medians).  A ratio near 1 means no input class hits a slow path
 import numpy as np
 
 import gelu_fast as gf
-from gelu_fast._bench import median_time
+from gelu_fast._timing import median_time
 
 N = 200_000
 

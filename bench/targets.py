@@ -2,7 +2,7 @@
 side by side in one process, each against its goal.
 
 Every contender a comparison needs is built once (inputs and outputs
-pre-allocated and pre-touched, gelu_fast/_bench.py), then timed in interleaved
+pre-allocated and pre-touched, bench/_bench.py), then timed in interleaved
 rounds (medians of medians), so a change in machine load hits numerator and
 denominator alike: the two-thread speed-ups (gelu_fast on 1 thread against 2)
 and the comparison with np.copyto at 10M in groups of their own, all the others
@@ -23,7 +23,8 @@ import argparse
 import numpy as np
 
 import gelu_fast as gf
-from gelu_fast import _bench
+
+import _bench
 
 M = 1_000_000
 

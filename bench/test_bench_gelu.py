@@ -9,12 +9,13 @@ time; they never fail on a number.  One group per (function, dtype, size,
 threads); each benchmark's extra_info carries those fields and the
 implementation, so the report reads the JSON without parsing names.  Peers
 that are not installed are skipped.  The contenders themselves (inputs and
-outputs made once and pre-touched, thread control) are gelu_fast/_bench.py's,
-shared with bench/targets.py and `python -m gelu_fast bench`.
+outputs made once and pre-touched, thread control) are bench/_bench.py's,
+shared with bench/targets.py; `python -m gelu_fast bench` times the same float32
+gelu formulas with the same timing (gelu_fast/_timing.py).
 """
 import pytest
 
-from gelu_fast import _bench
+import _bench
 
 CASES = [("gelu", "float32"), ("gelu", "float64"), ("gelu_tanh", "float32"), ("gelu_backward", "float32")]
 SIZES = [1_000, 3072, 100_000, 1_000_000, 10_000_000]

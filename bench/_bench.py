@@ -1,5 +1,7 @@
-"""Benchmark machinery shared by ``python -m gelu_fast``, the pytest-benchmark
-suite in bench/, bench/targets.py and bench/slow_paths.py.
+"""Benchmark machinery shared by the pytest-benchmark suite in bench/ and the
+scripts beside it (targets.py, placement.py, scaling.py, report.py), which
+import it as ``_bench``: ``python bench/X.py`` and ``pytest bench`` both put
+bench/ on the path.  It is not installed with gelu_fast.
 
 - ``build(implementation, function, dtype, n, threads)``: a zero-argument
   callable that runs one contender on inputs and an output made once,
@@ -29,8 +31,8 @@ from gelu_fast._timing import all_threads, inputs, interleaved_medians, median_t
 
 FUNCTIONS = ("gelu", "gelu_tanh", "gelu_backward")
 
-# What each implementation runs; the pytest suite, the report and the quick
-# table all take their labels from here.
+# What each implementation runs; the pytest suite, the report and targets.py
+# take their labels from here (`python -m gelu_fast bench` has the same ones).
 LABELS = {
     "gelu_fast": "gelu_fast",
     "scipy": "SciPy",
