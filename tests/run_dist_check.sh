@@ -35,6 +35,8 @@ for need in gelu_fast/__init__.pyi gelu_fast/functional.pyi gelu_fast/py.typed; 
 done
 grep -q 'dist-info/licenses/LICENSE$' <<<"$wheel_listing" || { echo "wheel lacks the licence"; exit 1; }
 if grep -E '\.(c|pyx|h)$' <<<"$wheel_listing"; then echo "wheel ships sources (above)"; exit 1; fi
+# only what users import: the benchmark harness and the tests' oracle stay in bench/ and tests/
+if grep -E '_(bench|reference)\.py$' <<<"$wheel_listing"; then echo "wheel ships bench or test modules (above)"; exit 1; fi
 
 smoke() {  # $1: what to install
     local env="$work/env-$2"
@@ -61,6 +63,10 @@ assert size < 2_500_000, f"extension not stripped? {size} bytes"
 print(f"smoke test passed: {gf.info()['simd']}, {gf.get_num_threads()} threads, extension {size} bytes")
 PY
     )
+    # python -m gelu_fast with nothing but NumPy beside it: the checks that need no SciPy, then the verdict
+    (cd "$work" && "$env/bin/python" -m gelu_fast > "$work/cli-$2.txt" 2>&1) || { tail -20 "$work/cli-$2.txt"; exit 1; }
+    tail -1 "$work/cli-$2.txt" | grep -q '^verdict: every bound checked held' || { tail -20 "$work/cli-$2.txt"; exit 1; }
+    tail -1 "$work/cli-$2.txt"
 }
 echo "from the wheel:" && smoke "$wheel" wheel
 echo "from the sdist:" && smoke "$sdist" sdist
