@@ -1,11 +1,17 @@
-"""Every one of the 2**32 float32 inputs, against the float64 reference.
+"""Every one of the 2**32 float32 inputs, against the float64 reference,
+at every instruction-set level this CPU has.
 
 Marked slow (minutes): the default `pytest` run skips it, `.ci/run` runs it
 with `pytest -m slow`.  The inputs are enumerated as bit patterns in chunks of
 2**20, split across one process per core; non-finite inputs are covered by
-test_accuracy's special-value tests.  Where the AVX-512 fast path runs, the
-general kernels are swept again with it turned off, over the inputs the fast
-path would otherwise take from them.
+test_accuracy's special-value tests.  Each chunk's reference is computed once
+and every variant is checked against it: each level as it runs by default
+(at avx512, the AVX-512 fast path) and, over the inputs the fast path would
+take from them, the avx512 level's general kernels with the fast path turned
+off.  The baseline level is left out: without FMA instructions its fma()
+calls go to libm's software fma, ~60x slower, which would take this sweep past
+an hour on two cores; its general kernels are the same code as the avx2
+level's, and tests/test_isa.py checks them bit-identical on sampled inputs.
 """
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +43,17 @@ def _in_fast_range(start):
     return any(lo < start + CHUNK and start < hi for lo, hi in FAST_RANGE)
 
 
-def _max_ulp_over_range(name, first_chunk, stride, fast_path):
+def variants():
+    """(level, fast path on) pairs the sweep checks."""
+    from gelu_fast import _ufuncs
+    levels = [lvl for lvl in _ufuncs.isa_available() if lvl != "baseline"] or ["baseline"]
+    out = [(lvl, True) for lvl in levels]
+    if FAST_RANGE:
+        out.append(("avx512", False))
+    return out
+
+
+def _max_ulp_over_range(name, first_chunk, stride, checks):
     # Runs in a worker process.  The worker found this module on the path the
     # parent gave it (inherited under fork, passed on under spawn and
     # forkserver), and the oracle, tests/_reference.py, sits next to it.
@@ -45,52 +61,50 @@ def _max_ulp_over_range(name, first_chunk, stride, fast_path):
     import gelu_fast as gf
     from gelu_fast import _ufuncs
     gf.set_num_threads(1)
-    _ufuncs._set_fast_path(fast_path)
     f = getattr(gf, name)
-    worst, worst_x = 0.0, None
+    worst = {check: (0.0, None) for check in checks}
     for start in range(first_chunk * CHUNK, 1 << 32, stride * CHUNK):
-        if not fast_path and not _in_fast_range(start):
-            continue
         x = np.arange(start, start + CHUNK, dtype=np.uint64).astype(np.uint32).view(np.float32)
         x = x[np.isfinite(x)]
         if x.size == 0:  # a chunk of nan patterns
             continue
-        y = f(x)
         if name in ref.FORWARD_F64:
-            err = ref.ulp_error(y, ref.FORWARD_F64[name](x), np.float32)
+            value, scale = ref.FORWARD_F64[name](x), None
         else:
             value, scale = ref.GRAD_F64[name](x)
-            err = ref.ulp_error(y, value, np.float32, scale)
-        i = int(np.argmax(err))
-        if err[i] > worst:
-            worst, worst_x = float(err[i]), float(x[i])
-    return worst, worst_x
+        for level, fast_path in checks:
+            if not fast_path and not _in_fast_range(start):
+                continue  # outside the fast path's range the as-run sweep saw the general kernels
+            _ufuncs._set_isa(level)
+            _ufuncs._set_fast_path(fast_path)
+            err = ref.ulp_error(f(x), value, np.float32, scale)
+            i = int(np.argmax(err))
+            if err[i] > worst[level, fast_path][0]:
+                worst[level, fast_path] = float(err[i]), float(x[i])
+    return worst
 
 
-def max_ulp_over_all_float32(name, fast_path=True):
+def max_ulp_over_all_float32(name, checks):
+    """{(level, fast path): (max ULP, at x)} over every finite float32 input."""
     workers = max(1, min(os.cpu_count() or 1, 8))
     with ProcessPoolExecutor(workers) as pool:
         parts = list(pool.map(_max_ulp_over_range, [name] * workers, range(workers), [workers] * workers,
-                              [fast_path] * workers))
-    return max(parts, key=lambda p: p[0])
-
-
-def _fast_path_available():
-    from gelu_fast import _ufuncs
-    on = _ufuncs._fast_path
-    available = _ufuncs._set_fast_path(True)
-    _ufuncs._set_fast_path(on)
-    return available
+                              [checks] * workers))
+    return {check: max((p[check] for p in parts), key=lambda w: w[0]) for check in checks}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fast_path", [True, False], ids=["as-built", "general-kernels"])
 @pytest.mark.parametrize("name", UNARY)
-def test_every_float32_input(name, fast_path):
+def test_every_float32_input(name):
     bound = conftest.bound(name, np.float32)
-    if not fast_path and not _fast_path_available():
-        pytest.skip("no AVX-512 fast path on this machine: the as-built sweep covers the general kernels")
-    worst, worst_x = max_ulp_over_all_float32(name, fast_path)
-    what = "all finite float32 inputs" if fast_path else "the fast path's range, general kernels"
-    print(f"\n{name}: max {worst:.4f} ULP over {what} (at x={worst_x!r})")
-    assert worst <= bound, (worst, worst_x)
+    checks = variants()
+    worst = max_ulp_over_all_float32(name, checks)
+    failed = []
+    for (level, fast_path), (err, at) in worst.items():
+        what = (f"{level} level, all finite float32 inputs" if fast_path
+                else f"{level} level's general kernels, the fast path's range")
+        print(f"\n{name}: max {err:.4f} ULP, {what} (at x={at!r})", end="")
+        if not err <= bound:
+            failed.append((level, fast_path, err, at))
+    print()
+    assert not failed, failed
