@@ -429,8 +429,8 @@ def run_compare(sentences, repeats):
     b = np.asarray(reference, dtype=np.float64)
     cos = (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
     worst = int(np.argmin(cos))
-    print(f"largest |difference| {np.abs(a - b).max():.3g}; lowest cosine for sentence {worst} "
-          f"({lengths[worst]} tokens)")
+    print(f"largest |component difference| {np.abs(a - b).max():.3g}; largest 1 - cosine "
+          f"{1 - cos.min():.3g}, for sentence {worst} ({lengths[worst]} tokens)")
     print(f"min cosine vs sentence-transformers: {cos.min():.9f} over {len(sentences)} sentences")
     return cos.min()
 
