@@ -1,5 +1,5 @@
 """Turn a saved pytest-benchmark run into bench/results.md, bench/results.png
-and the README's benchmark table (the block between its two
+and the benchmark table of docs/performance.md (the block between its two
 "bench/report.py" markers).
 
     pytest bench --benchmark-only --benchmark-json=bench/results.json
@@ -20,11 +20,11 @@ from pathlib import Path
 import _bench
 
 HERE = Path(__file__).parent
-README = HERE.parent / "README.md"
-README_BEGIN = "<!-- begin: written by bench/report.py -->"
-README_END = "<!-- end: written by bench/report.py -->"
-# The table the README shows; results.md has them all.
-README_PANEL = ("gelu", "float32", 1)
+PAGE = HERE.parent / "docs" / "performance.md"
+PAGE_BEGIN = "<!-- begin: written by bench/report.py -->"
+PAGE_END = "<!-- end: written by bench/report.py -->"
+# The table the page shows; results.md has them all.
+PAGE_PANEL = ("gelu", "float32", 1)
 
 
 def load(path):
@@ -102,25 +102,25 @@ def markdown(ns, run):
     return "\n".join(lines) + "\n"
 
 
-def readme_block(ns, run):
-    """The README's share: the machine, the run, one table, links to the rest."""
+def page_block(ns, run):
+    """docs/performance.md's share: the machine, the run, one table, links to the rest."""
     machine = run["machine_info"].get("gelu_fast_bench")
-    lines = [README_BEGIN, ""]
+    lines = [PAGE_BEGIN, ""]
     if machine:
         lines += [f"Machine: {_bench.describe_machine(machine)}.", ""]
-    lines += [f"{_run_line(run)}. {_title(*README_PANEL)}, ns per element (medians):", ""]
-    lines += table(ns, *README_PANEL)
-    lines += ["", "Every function, dtype and thread count: [bench/results.md](bench/results.md).", "",
-              "![ns per element against size](bench/results.png)", "", README_END]
+    lines += [f"{_run_line(run)}. {_title(*PAGE_PANEL)}, ns per element (medians):", ""]
+    lines += table(ns, *PAGE_PANEL)
+    lines += ["", "Every function, dtype and thread count: [bench/results.md](../bench/results.md).", "",
+              "![ns per element against size](../bench/results.png)", "", PAGE_END]
     return "\n".join(lines)
 
 
-def update_readme(block):
-    text = README.read_text()
-    begin, end = text.find(README_BEGIN), text.find(README_END)
+def update_page(block):
+    text = PAGE.read_text()
+    begin, end = text.find(PAGE_BEGIN), text.find(PAGE_END)
     if begin < 0 or end < 0:
-        raise SystemExit(f"{README} has no {README_BEGIN!r} ... {README_END!r} block")
-    README.write_text(text[:begin] + block + text[end + len(README_END):])
+        raise SystemExit(f"{PAGE} has no {PAGE_BEGIN!r} ... {PAGE_END!r} block")
+    PAGE.write_text(text[:begin] + block + text[end + len(PAGE_END):])
 
 
 def plot(ns, run, path):
@@ -161,8 +161,8 @@ def main(argv):
     ns, run = load(source)
     (HERE / "results.md").write_text(markdown(ns, run))
     plot(ns, run, HERE / "results.png")
-    update_readme(readme_block(ns, run))
-    print(f"wrote {HERE / 'results.md'}, {HERE / 'results.png'} and the table in {README} from {source}")
+    update_page(page_block(ns, run))
+    print(f"wrote {HERE / 'results.md'}, {HERE / 'results.png'} and the table in {PAGE} from {source}")
 
 
 if __name__ == "__main__":
