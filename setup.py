@@ -85,7 +85,7 @@ else:
 def write_function_list():
     """src_c/gf_functions.h from the function table, gelu_fast/_spec.py
     (rewritten only when its text changes, so an unchanged list rebuilds
-    nothing)."""
+    nothing); returns the table's module."""
     loader = importlib.util.spec_from_file_location("gelu_fast_spec", os.path.join("gelu_fast", "_spec.py"))
     spec = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(spec)
@@ -93,9 +93,10 @@ def write_function_list():
     if not os.path.exists(path) or open(path).read() != text:
         with open(path, "w") as f:
             f.write(text)
+    return spec
 
 
-write_function_list()
+SPEC = write_function_list()
 omp = openmp_flags()
 if omp:
     compile_args += omp[0]
@@ -107,7 +108,7 @@ else:
 
 ext = Extension(
     "gelu_fast._ufuncs",
-    sources=["gelu_fast/_ufuncs.pyx", "src_c/gelu_loops.c"],
+    sources=["gelu_fast/_ufuncs.pyx", "src_c/gelu_loops.c", *SPEC.tier_sources()],
     # every header the loops include: editing one rebuilds the extension
     depends=sorted(glob.glob("src_c/*.h")),
     include_dirs=["src_c", np.get_include()],

@@ -5,8 +5,10 @@ C list (``src_c/gf_functions.h``: declarations, loop instantiation, the loop
 table the module registers) from it, the package registers each ufunc and its
 docstring from it, and the tests take their parameters and bounds from it.
 Adding a function means an entry here plus its scalar kernels ``NAME_f32`` and
-``NAME_f64`` in ``src_c/gelu_kernels.h`` (and, for the AVX-512 fast path, its
-tables in ``src_c/gf_pieces.h``).
+``NAME_f64`` in ``src_c/gelu_kernels.h`` (and, for the AVX-512 tiers, its
+tables in ``src_c/gf_pieces.h``).  The second table, TIERS, lists the vector
+tiers the loops run before the general kernels: adding an instruction set
+means its file ``src_c/tier_<isa>.c`` plus its rows here.
 
 This module imports nothing, so that setup.py can load it before the
 extension exists.
@@ -129,14 +131,47 @@ def names(kind=None):
     return [f.name for f in FUNCTIONS if kind is None or f.kind == kind]
 
 
-_C_KIND = {"forward": "GF_PIECES_FORWARD", "derivative": "GF_PIECES_DERIVATIVE",
-           "backward": "GF_PIECES_BACKWARD"}
+
+
+class Tier:
+    """One vector tier (src_c/gf_tier.h): its C name (the struct its file
+    defines), the storage type it takes, its instruction-set level and its
+    source file in src_c/.  For one storage type, the loops run the tiers of
+    the level in use in this table's order, then the general kernels."""
+
+    def __init__(self, name, dtype, isa, source):
+        assert dtype in ("float16", "float32"), dtype
+        self.name, self.dtype, self.isa, self.source = name, dtype, isa, source
+
+    @property
+    def sfx(self):
+        return {"float16": "f16", "float32": "f32"}[self.dtype]
+
+    def __repr__(self):
+        return f"Tier({self.name!r})"
+
+
+TIERS = (
+    Tier("tier_f32_avx512", "float32", "avx512", "tier_avx512.c"),
+    Tier("tier_f32_in_f64_avx512", "float32", "avx512", "tier_avx512.c"),
+    Tier("tier_f16_avx512", "float16", "avx512", "tier_avx512.c"),
+)
+
+
+def tier_sources():
+    """The tiers' C files, each once, in table order."""
+    return list(dict.fromkeys("src_c/" + t.source for t in TIERS))
+
+
+_C_KIND = {"forward": "GF_FORWARD", "derivative": "GF_DERIVATIVE", "backward": "GF_BACKWARD"}
 
 
 def c_header():
     """The text of src_c/gf_functions.h."""
     rows = "".join(f"    X({f.name}, {f.nin}, {_C_KIND[f.kind]}, {f.tables}) \\\n"
                    for f in FUNCTIONS)
+    tiers = "".join(f"#define GF_TIERS_{sfx}(X)" + "".join(f" X({t.name})" for t in TIERS if t.sfx == sfx)
+                    + "\n" for sfx in ("f16", "f32"))
     return (
         "/* Written by setup.py from gelu_fast/_spec.py, the list of the functions:\n"
         " * edit that table, not this file.\n"
@@ -144,11 +179,13 @@ def c_header():
         " * GF_FUNCTIONS(X) applies X(NAME, NIN, MODE, TABLES) to each function, in\n"
         " * the table's order (the order of gf_loop_table): NIN its inputs (2 for the\n"
         " * backward functions, grad_out and x), MODE what the fast path's factor\n"
-        " * multiplies (gf_pieces_avx512.h), TABLES the function whose fast-path\n"
-        " * tables (gf_pieces.h) it evaluates: its own, or its derivative's. */\n"
+        " * multiplies (gf_tier.h), TABLES the function whose tables (gf_pieces.h)\n"
+        " * the tiers evaluate: its own, or its derivative's.  GF_TIERS_f16(X) and\n"
+        " * GF_TIERS_f32(X) apply X(NAME) to the tiers of each storage type, in the\n"
+        " * order the loops run them (gelu_fast/_spec.py, TIERS). */\n"
         "#ifndef GF_FUNCTIONS_H\n#define GF_FUNCTIONS_H\n\n"
         f"#define GF_FUNCTION_COUNT {len(FUNCTIONS)}\n\n"
-        "#define GF_FUNCTIONS(X) \\\n" + rows + "\n"
+        "#define GF_FUNCTIONS(X) \\\n" + rows + "\n" + tiers + "\n"
         "#endif\n")
 
 

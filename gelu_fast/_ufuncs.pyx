@@ -28,6 +28,8 @@ cdef extern from "gelu_fast.h":
     int gf_isa_supported(int level) nogil
     int gf_set_isa(int level) nogil
     int gf_get_isa() nogil
+    int gf_tier_count(int bits) nogil
+    const char *gf_tier_name(int bits, int k) nogil
 
 cdef extern from "gf_testing.h":
     int gf_set_fast_path(int on) nogil
@@ -37,9 +39,7 @@ cdef extern from "gf_testing.h":
     void gf_set_parallel_threshold(Py_ssize_t n) nogil
     Py_ssize_t gf_stream_threshold
     void gf_set_stream_threshold(Py_ssize_t n) nogil
-    ctypedef struct gf_fast_path_ranges:
-        float float_tier_end, float_tier_grad_out_end, pieces_low, pieces_high
-    int gf_get_fast_path_ranges(gf_fast_path_ranges *r) nogil
+    int gf_get_tier_range(int bits, int k, float *x_low, float *x_high, float *grad_out_end) nogil
     int gf_get_saturation(int i, int bits, float *low, float *high) nogil
 
 cdef char unary_types[6]
@@ -163,32 +163,47 @@ def _widen_half(const unsigned short[::1] bits):
 
 
 def _set_fast_path(bint on):
-    """Turn the AVX-512 float32 fast path on or off (for the tests, which check
-    both paths); returns whether it is on.  Not thread-safe: call it only while
-    no ufunc is running."""
+    """Turn the vector tiers of the level in use on or off (for the tests,
+    which check both paths); returns whether any runs.  Not thread-safe: call
+    it only while no ufunc is running."""
     global _fast_path
     _fast_path = bool(gf_set_fast_path(on))
     return _fast_path
 
 
-def _fast_path_ranges():
-    """The AVX-512 fast path's ranges as the C code has them (for the tests),
-    or None in a build without it: the float32 tier |x| < float_tier_end
-    (backward: |grad_out| < float_tier_grad_out_end), the double pieces
-    [pieces_low, pieces_high), and per function and storage type the
-    saturation bounds (low, high): x <= low gives a signed zero, x >= high
-    gives x, 1 or grad_out."""
-    cdef gf_fast_path_ranges r
+def _tiers():
+    """The vector tiers that run, per storage type, in the order the loops
+    run them: their names and ranges as the C code has them (for the tests):
+    each covers x_low <= x < x_high, or |x| < x_high where x_low == -x_high,
+    and for the backward functions |grad_out| < grad_out_end."""
+    cdef float x_low, x_high, g_end
+    out = {}
+    for bits, dtype in ((32, "float32"), (16, "float16")):
+        out[dtype] = []
+        for k in range(gf_tier_count(bits)):
+            gf_get_tier_range(bits, k, &x_low, &x_high, &g_end)
+            out[dtype].append({"name": gf_tier_name(bits, k).decode(), "x": (x_low, x_high),
+                               "grad_out_end": g_end})
+    return out
+
+
+def _saturation():
+    """Per function and storage type, where the tiers' results saturate
+    (low, high): x <= low gives a signed zero, x >= high gives x, 1 or
+    grad_out (for the tests)."""
     cdef float low, high
-    if not gf_get_fast_path_ranges(&r):
-        return None
     saturation = {}
     for i, f in enumerate(FUNCTIONS):
         for bits, dtype in ((32, "float32"), (16, "float16")):
             gf_get_saturation(i, bits, &low, &high)
             saturation[f.name, dtype] = (low, high)
-    return {"float_tier_end": r.float_tier_end, "float_tier_grad_out_end": r.float_tier_grad_out_end,
-            "pieces": (r.pieces_low, r.pieces_high), "saturation": saturation}
+    return saturation
+
+
+def _fast_path_description():
+    tiers = _tiers()
+    parts = [f"{dtype}: {', '.join(t['name'] for t in tiers[dtype])}" for dtype in tiers if tiers[dtype]]
+    return "; ".join(parts) or None
 
 
 def build_info():
@@ -197,7 +212,7 @@ def build_info():
         "isa": isa(),
         "isa_available": isa_available(),
         "simd": gf_simd_level().decode(),
-        "fast_path": "avx512 pieces (float32, float16)" if _fast_path else None,
+        "fast_path": _fast_path_description(),
         "parallel_threshold": gf_parallel_threshold,
         "stream_threshold": gf_stream_threshold if _fast_path else None,
     }

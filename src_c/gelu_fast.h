@@ -27,8 +27,8 @@ gf_loop *const *gf_function_loops(int i);
 void gf_set_num_threads(int n);
 int gf_get_num_threads(void);
 int gf_openmp_enabled(void);
-/* Instruction-set levels: the loops compiled for each, the AVX-512 fast path
- * at GF_ISA_AVX512.  gf_set_isa uses `level` from then on (returns 0, and
+/* Instruction-set levels: the loops compiled for each, and the level's vector
+ * tiers (gelu_fast/_spec.py, TIERS).  gf_set_isa uses `level` from then on (returns 0, and
  * changes nothing, where this build or CPU cannot run it); the module sets the
  * best at import, or the one GELU_FAST_ISA names.  Not for a time when a loop
  * runs. */
@@ -38,5 +38,10 @@ int gf_set_isa(int level);
 int gf_get_isa(void);
 /* The level's loops in words, e.g. "x86-64-v3 (avx2, fma)". */
 const char *gf_simd_level(void);
+/* The vector tiers the loops run before the general kernels, for float32
+ * (bits 32) or float16 (16) data: how many, and the name of the k-th (NULL
+ * for another k or bits). */
+int gf_tier_count(int bits);
+const char *gf_tier_name(int bits, int k);
 
 #endif

@@ -6,8 +6,8 @@
  *          relative, which the loop rounds once to the storage type.  Float32
  *          ULPs are 6e-8 relative, so results are within 0.5007 ULP.
  *          Branch-free, libm-free: the loops vectorize.  Where the CPU has
- *          AVX-512, float32 and float16 arrays take the fast path of
- *          gf_pieces_avx512.h on [-4.25, 3.75) and these kernels elsewhere.
+ *          AVX-512, float32 and float16 arrays take the tiers of
+ *          tier_avx512.c on [-4.25, 3.75) and these kernels elsewhere.
  *   *_f64  serve float64.  Vectorized double arithmetic with fma, and
  *          double-double steps where errors are not damped (the argument of
  *          exp, the leading terms, the last sums and quotients); each has its

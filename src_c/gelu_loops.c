@@ -9,7 +9,9 @@
 #include <string.h>
 #include "gelu_fast.h"
 #include "gf_testing.h"
+#include "gf_tier.h"
 #include "gelu_kernels.h"
+#include "gf_pieces.h"  /* the tiers' saturation bounds, for gf_get_saturation */
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -55,39 +57,68 @@ static int gf_isa = GF_ISA_BASELINE;  /* the level in use */
 #define GF_LEVELED(NAME, PARAMS, ARGS, ...) static void NAME PARAMS __VA_ARGS__
 #endif
 
-/* The AVX-512 float32 fast path needs only the target attribute and a CPU
- * check, not the ifunc dispatch, so it stays on in GF_NO_DISPATCH builds
- * (the sanitizer run tests it); GF_NO_FAST_PATH leaves it out. */
-#if defined(__x86_64__) && !defined(GF_NO_FAST_PATH) \
-    && ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 12))
-#include "gf_pieces_avx512.h"
-#define GF_HAVE_PIECES 1
-int gf_pieces_enabled = 0;
-__thread int gf_stream_outputs = 0;
-#endif
+/* ---- tiers ------------------------------------------------------------ */
 
-static int gf_cpu_has_fast_path(void)
+/* Every tier of the build (gf_functions.h, from the spec's TIERS), in the
+ * order the loops run them, and those that run: the tiers of the level in
+ * use that this CPU can run, unless the tests turned them off. */
+#define GF_DECLARE_TIER_f32(NAME) extern const gf_tier_f32 NAME;
+#define GF_DECLARE_TIER_f16(NAME) extern const gf_tier_f16 NAME;
+GF_TIERS_f32(GF_DECLARE_TIER_f32)
+GF_TIERS_f16(GF_DECLARE_TIER_f16)
+#define GF_TIER_ENTRY(NAME) &NAME,
+static const gf_tier_f32 *const gf_all_tiers_f32[] = {GF_TIERS_f32(GF_TIER_ENTRY) NULL};
+static const gf_tier_f16 *const gf_all_tiers_f16[] = {GF_TIERS_f16(GF_TIER_ENTRY) NULL};
+#define GF_MAX_TIERS (sizeof gf_all_tiers_f32 / sizeof gf_all_tiers_f32[0])
+static const gf_tier_f32 *gf_tiers_f32[GF_MAX_TIERS];
+static const gf_tier_f16 *gf_tiers_f16[sizeof gf_all_tiers_f16 / sizeof gf_all_tiers_f16[0]];
+static int gf_tier_count_f32 = 0, gf_tier_count_f16 = 0;
+
+#define GF_TIER_RUNS(t, level) ((t)->supported != NULL && (t)->isa == (level) && (t)->supported())
+
+/* Whether some tier of the build runs at `level` on this CPU. */
+static int gf_level_has_tier(int level)
 {
-#if defined(GF_HAVE_PIECES)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
-           && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-#else
+    for (int k = 0; gf_all_tiers_f32[k]; k++)
+        if (GF_TIER_RUNS(gf_all_tiers_f32[k], level)) return 1;
+    for (int k = 0; gf_all_tiers_f16[k]; k++)
+        if (GF_TIER_RUNS(gf_all_tiers_f16[k], level)) return 1;
     return 0;
-#endif
 }
 
-/* Turns the AVX-512 fast path on (at the avx512 level, where the CPU has
- * AVX-512F, VL, BW and DQ) or off. */
+/* Turns the tiers of the level in use on or off; returns whether any runs. */
 int gf_set_fast_path(int on)
 {
-#if defined(GF_HAVE_PIECES)
-    gf_pieces_enabled = on && gf_isa == GF_ISA_AVX512 && gf_cpu_has_fast_path();
-    return gf_pieces_enabled;
-#else
-    (void)on;
-    return 0;
-#endif
+    gf_tier_count_f32 = gf_tier_count_f16 = 0;
+    for (int k = 0; on && gf_all_tiers_f32[k]; k++)
+        if (GF_TIER_RUNS(gf_all_tiers_f32[k], gf_isa)) gf_tiers_f32[gf_tier_count_f32++] = gf_all_tiers_f32[k];
+    for (int k = 0; on && gf_all_tiers_f16[k]; k++)
+        if (GF_TIER_RUNS(gf_all_tiers_f16[k], gf_isa)) gf_tiers_f16[gf_tier_count_f16++] = gf_all_tiers_f16[k];
+    return gf_tier_count_f32 + gf_tier_count_f16 > 0;
+}
+
+int gf_tier_count(int bits)
+{
+    return bits == 32 ? gf_tier_count_f32 : bits == 16 ? gf_tier_count_f16 : 0;
+}
+
+const char *gf_tier_name(int bits, int k)
+{
+    if (k < 0 || k >= gf_tier_count(bits)) return NULL;
+    return bits == 32 ? gf_tiers_f32[k]->name : gf_tiers_f16[k]->name;
+}
+
+int gf_get_tier_range(int bits, int k, float *x_low, float *x_high, float *grad_out_end)
+{
+    if (k < 0 || k >= gf_tier_count(bits)) return 0;
+    if (bits == 32) {
+        *x_low = gf_tiers_f32[k]->x_low, *x_high = gf_tiers_f32[k]->x_high;
+        *grad_out_end = gf_tiers_f32[k]->grad_out_end;
+    } else {
+        *x_low = gf_tiers_f16[k]->x_low, *x_high = gf_tiers_f16[k]->x_high;
+        *grad_out_end = gf_tiers_f16[k]->grad_out_end;
+    }
+    return 1;
 }
 
 int gf_isa_supported(int level)
@@ -113,7 +144,7 @@ int gf_isa_supported(int level)
         if (!__builtin_cpu_supports("x86-64-v4")) return 0;
 #endif
 #endif
-        return gf_cpu_has_fast_path();
+        return gf_level_has_tier(GF_ISA_AVX512);
     default:
         return 0;
     }
@@ -136,23 +167,8 @@ GF_INLINE float gf_float_of_bits(uint32_t bits)
     return f;
 }
 
-int gf_get_fast_path_ranges(gf_fast_path_ranges *r)
-{
-#if defined(GF_HAVE_PIECES)
-    r->float_tier_end = -gf_float_of_bits(GF_FLOAT_END);
-    r->float_tier_grad_out_end = gf_float_of_bits(GF_FLOAT_G_END);
-    r->pieces_low = -gf_float_of_bits(GF_PIECES_NEG_END);
-    r->pieces_high = gf_float_of_bits(GF_PIECES_POS_END);
-    return 1;
-#else
-    (void)r;
-    return 0;
-#endif
-}
-
 int gf_get_saturation(int i, int bits, float *low, float *high)
 {
-#if defined(GF_HAVE_PIECES)
 #define GF_SATURATION_ROW(NAME, NIN, MODE, TABLES) \
     {GF_PIECES_LOW_f16_##NAME, GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME},
     static const uint32_t bounds[GF_FUNCTION_COUNT][3] = {GF_FUNCTIONS(GF_SATURATION_ROW)};
@@ -161,10 +177,6 @@ int gf_get_saturation(int i, int bits, float *low, float *high)
     *low = -gf_float_of_bits(bounds[i][bits == 32]);
     *high = gf_float_of_bits(bounds[i][2]);
     return 1;
-#else
-    (void)i, (void)bits, (void)low, (void)high;
-    return 0;
-#endif
 }
 
 const char *gf_simd_level(void)
@@ -290,8 +302,10 @@ GF_INLINE gf_fp_flags gf_save_fp_flags(void)
 GF_INLINE void gf_restore_fp_flags(gf_fp_flags flags) { fesetexceptflag(&flags, FE_ALL_EXCEPT); }
 #endif
 
-/* A loop over n elements of args[0..nargs-1], with NumPy's steps. */
-typedef void gf_run(char **args, const ptrdiff_t *steps, ptrdiff_t n);
+/* One call of a ufunc's loop, as the loop layer carries it down: which
+ * function, on which storage type, its general kernel, and whether the call
+ * is long enough to stream its output past the caches. */
+typedef struct gf_call gf_call;
 
 /* ---- out= overlapping an input --------------------------------------- *
  *
@@ -350,21 +364,17 @@ static void gf_gather(char *dst, const char *src, ptrdiff_t step, ptrdiff_t size
     for (ptrdiff_t i = lo; i < hi; i++) memcpy(dst + i * size, src + i * step, (size_t)size);
 }
 
-/* Runs `run` over the whole range, split into contiguous chunks across
+static void gf_run_chunk(const gf_call *call, char **args, const ptrdiff_t *steps, ptrdiff_t n);
+
+/* Runs the call over the whole range, split into contiguous chunks across
  * threads when it is long enough, and leaves the caller's floating-point
  * exception flags as they were.  The last of the nargs arguments is the
  * output; each holds elements of `size` bytes. */
-static void gf_dispatch(gf_run *run, int nargs, char **args, ptrdiff_t n, const ptrdiff_t *steps,
+static void gf_dispatch(const gf_call *call, int nargs, char **args, ptrdiff_t n, const ptrdiff_t *steps,
                         int weight, ptrdiff_t size)
 {
     gf_fp_flags flags = gf_save_fp_flags();
     int nt = gf_threads_for(n, weight);
-#if defined(GF_HAVE_PIECES)
-    int stream = n >= gf_stream_threshold;  /* the whole call's size decides */
-#define GF_SET_STREAM() (gf_stream_outputs = stream)
-#else
-#define GF_SET_STREAM() ((void)0)
-#endif
     /* inputs the output overlaps, copied (a broadcast scalar: its one
      * element, here; the others by the threads, each its own chunk) */
     char *copies[2] = {NULL, NULL};
@@ -386,18 +396,15 @@ static void gf_dispatch(gf_run *run, int nargs, char **args, ptrdiff_t n, const 
         else gather[i] = any_gather = 1;
     }
     if (nt == 0) {
-        GF_SET_STREAM();
-        run(args, steps, n);
+        gf_run_chunk(call, args, steps, n);
     } else if (nt == 1) {
-        GF_SET_STREAM();
         for (int i = 0; i < nin; i++)
             if (gather[i]) gf_gather(copies[i], args[i], steps[i], size, 0, n);
-        run(run_args, run_steps, n);
+        gf_run_chunk(call, run_args, run_steps, n);
     } else {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
         {
-            GF_SET_STREAM();
             ptrdiff_t lo, hi;
             gf_chunk(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
             if (any_gather) {
@@ -408,13 +415,14 @@ static void gf_dispatch(gf_run *run, int nargs, char **args, ptrdiff_t n, const 
             }
             char *chunk_args[3];
             for (int i = 0; i < nargs; i++) chunk_args[i] = run_args[i] + lo * run_steps[i];
-            if (hi > lo) run(chunk_args, run_steps, hi - lo);
+            if (hi > lo) gf_run_chunk(call, chunk_args, run_steps, hi - lo);
         }
 #endif
     }
     for (int i = 0; i < nin; i++) free(copies[i]);
     gf_restore_fp_flags(flags);
 }
+
 
 /* ---- storage types ---------------------------------------------------- */
 
@@ -429,87 +437,7 @@ typedef uint16_t gf_f16;
 typedef float gf_f32;
 typedef double gf_f64;
 
-/* ---- loop generators -------------------------------------------------- */
-
-/* The float32 and float16 loops' AVX-512 fast path (gf_pieces_avx512.h).
- * MODE: what each function's factor multiplies (x, nothing, or grad_out);
- * TABLES: whose factor it is (the backward kernels use their derivative's);
- * both from the function list.  float64 keeps the general kernels. */
-#define GF_CAT(a, b) GF_CAT_(a, b)
-#define GF_CAT_(a, b) a##b
-/* NAME_SFX_pieces: the fast path for storage type SFX, driven by
- * gf_float_pieces_f32 (float32) or gf_pieces_f16, with the general contiguous
- * loop for the gaps.  The
- * GF_USE_ macros take NAME_SFX and return from the caller when it ran. */
-#if defined(GF_HAVE_PIECES)
-/* float32 goes through the float32 tier first (gf_float_pieces_f32), with
- * NAME_f32_rest (the double path) for what it leaves; float16 goes straight
- * to the double path, whose rounding to odd keeps it correctly rounded. */
-#define GF_PIECES_REST(NAME, TABLE, MODE, UNARY, BINARY)                                      \
-    GF_AVX512 __attribute__((noinline)) static void NAME##_f32_rest(const float *g, const float *x, \
-                                                                   float *y, ptrdiff_t n)    \
-    {                                                                                        \
-        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, TABLE);           \
-        gf_pieces_f32(g, 1, x, y, n, table, MODE, GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME, UNARY, BINARY); \
-    }
-#define GF_PIECES_UNARY_f32(NAME, MODE, TABLES)                                              \
-    GF_PIECES_REST(NAME, TABLES, MODE, NAME##_f32_contig, NULL)                              \
-    GF_AVX512 static void NAME##_f32_pieces(const float *in, float *out, ptrdiff_t n)        \
-    {                                                                                        \
-        static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_CAT(GF_FLOAT_PIECES_, TABLES); \
-        gf_float_pieces_f32(NULL, 0, in, out, n, table, MODE,                                \
-                            GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME, NAME##_f32_rest); \
-    }
-#define GF_PIECES_BINARY_f32(NAME, MODE, TABLES)                                             \
-    GF_PIECES_REST(NAME, TABLES, MODE, NULL, NAME##_f32_contig)                              \
-    GF_AVX512 static void NAME##_f32_pieces(const float *g, ptrdiff_t g_step, const float *x, float *out, \
-                                            ptrdiff_t n)                                     \
-    {                                                                                        \
-        static const float table[GF_FLOAT_PIECES_ROWS][32] = GF_CAT(GF_FLOAT_PIECES_, TABLES); \
-        gf_float_pieces_f32(g, g_step, x, out, n, table, MODE, GF_PIECES_LOW_f32_##NAME,      \
-                            GF_PIECES_HIGH_##NAME, NAME##_f32_rest);                 \
-    }
-#define GF_PIECES_UNARY_f16(NAME, MODE, TABLES)                                              \
-    GF_AVX512 static void NAME##_f16_pieces(const gf_f16 *in, gf_f16 *out, ptrdiff_t n)      \
-    {                                                                                        \
-        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, TABLES);          \
-        gf_pieces_f16(NULL, 0, in, out, n, table, MODE, GF_PIECES_LOW_f16_##NAME,             \
-                      GF_PIECES_HIGH_##NAME, NAME##_f16_contig, NULL);                       \
-    }
-#define GF_PIECES_BINARY_f16(NAME, MODE, TABLES)                                             \
-    GF_AVX512 static void NAME##_f16_pieces(const gf_f16 *g, ptrdiff_t g_step, const gf_f16 *x, \
-                                            gf_f16 *out, ptrdiff_t n)                        \
-    {                                                                                        \
-        static const double table[GF_PIECES_ROWS][16] = GF_CAT(GF_PIECES_, TABLES);          \
-        gf_pieces_f16(g, g_step, x, out, n, table, MODE, GF_PIECES_LOW_f16_##NAME,            \
-                      GF_PIECES_HIGH_##NAME, NULL, NAME##_f16_contig);                       \
-    }
-#define GF_USE_PIECES_UNARY(NAME_SFX, in, out, n) \
-    if (gf_pieces_enabled) { NAME_SFX##_pieces(in, out, n); return; }
-#define GF_USE_PIECES_BINARY(NAME_SFX, a, a_step, b, out, n) \
-    if (gf_pieces_enabled) { NAME_SFX##_pieces(a, a_step, b, out, n); return; }
-#define GF_USE_PIECES_UNARY_f16 GF_USE_PIECES_UNARY
-#define GF_USE_PIECES_UNARY_f32 GF_USE_PIECES_UNARY
-#define GF_USE_PIECES_BINARY_f16 GF_USE_PIECES_BINARY
-#define GF_USE_PIECES_BINARY_f32 GF_USE_PIECES_BINARY
-#else
-#define GF_PIECES_UNARY_f16(NAME, MODE, TABLES)
-#define GF_PIECES_UNARY_f32(NAME, MODE, TABLES)
-#define GF_PIECES_BINARY_f16(NAME, MODE, TABLES)
-#define GF_PIECES_BINARY_f32(NAME, MODE, TABLES)
-#define GF_USE_PIECES_UNARY_f16(NAME_SFX, in, out, n)
-#define GF_USE_PIECES_UNARY_f32(NAME_SFX, in, out, n)
-#define GF_USE_PIECES_BINARY_f16(NAME_SFX, a, a_step, b, out, n)
-#define GF_USE_PIECES_BINARY_f32(NAME_SFX, a, a_step, b, out, n)
-#endif
-#define GF_PIECES_UNARY_f64(NAME, MODE, TABLES)
-#define GF_PIECES_BINARY_f64(NAME, MODE, TABLES)
-#define GF_USE_PIECES_UNARY_f64(NAME_SFX, in, out, n)
-#define GF_USE_PIECES_BINARY_f64(NAME_SFX, a, a_step, b, out, n)
-
-/* Strided data goes through the contiguous (vectorized) loop in blocks of this
- * many elements, copied in and out: the same code computes every layout. */
-#define GF_BLOCK 256
+/* ---- the general kernels' loops --------------------------------------- */
 
 /* Each element goes through one of these.  A nan input comes out as itself
  * (payload and sign kept, as NumPy's own ufuncs do; a nan grad_out wins over a
@@ -525,127 +453,213 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
 {
     return gf_is_nan(g) ? g : (gf_is_nan(x) ? x : r);
 }
-#define GF_UNARY_ELEMENT(NAME, PREC, SFX, v) \
-    gf_unary_nan_through(GF_LOAD_##SFX(v), NAME##_##PREC(GF_LOAD_##SFX(v)))
-#define GF_BINARY_ELEMENT(NAME, PREC, SFX, g, x) \
-    gf_binary_nan_through(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x), NAME##_##PREC(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x)))
 
-/* NAME is the function (its scalar definitions are NAME_f32 and NAME_f64),
- * SFX the storage type, PREC the kernel precision (f32 kernels serve f16 too),
- * WEIGHT its cost relative to the cheapest kernel (for the thread split). */
-#define GF_UNARY(NAME, MODE, TABLES, SFX, PREC, WEIGHT)                                                 \
-    GF_LEVELED(NAME##_##SFX##_contig,                                                        \
-               (const gf_##SFX *restrict in, gf_##SFX *restrict out, ptrdiff_t n), (in, out, n), \
-    {                                                                                        \
-        for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, in[i])); \
-    })                                                                                       \
-    GF_LEVELED(NAME##_##SFX##_inplace, (gf_##SFX *io, ptrdiff_t n), (io, n),                 \
-    {                                                                                        \
-        for (ptrdiff_t i = 0; i < n; i++) io[i] = GF_STORE_##SFX(GF_UNARY_ELEMENT(NAME, PREC, SFX, io[i])); \
-    })                                                                                       \
-    GF_PIECES_UNARY_##SFX(NAME, MODE, TABLES)                                                \
-    /* contiguous, in place or not */                                                        \
-    static void NAME##_##SFX##_dense(const gf_##SFX *in, gf_##SFX *out, ptrdiff_t n)         \
-    {                                                                                        \
-        GF_USE_PIECES_UNARY_##SFX(NAME##_##SFX, in, out, n)                                          \
-        if (in == out) NAME##_##SFX##_inplace(out, n);                                       \
-        else NAME##_##SFX##_contig(in, out, n);                                              \
-    }                                                                                        \
-    static void NAME##_##SFX##_run(char **args, const ptrdiff_t *steps, ptrdiff_t n)         \
-    {                                                                                        \
-        const char *in = args[0];                                                            \
-        char *out = args[1];                                                                 \
-        const ptrdiff_t is = steps[0], os = steps[1], size = sizeof(gf_##SFX);               \
-        if (is == size && os == size) {                                                      \
-            NAME##_##SFX##_dense((const gf_##SFX *)in, (gf_##SFX *)out, n);                  \
-            return;                                                                          \
-        }                                                                                    \
-        /* strided: gathered into blocks for the vectorized loop, then scattered */          \
-        gf_##SFX xb[GF_BLOCK], yb[GF_BLOCK];                                                 \
-        for (ptrdiff_t i = 0; i < n; i += GF_BLOCK) {                                        \
-            ptrdiff_t m = n - i < GF_BLOCK ? n - i : GF_BLOCK;                               \
-            for (ptrdiff_t k = 0; k < m; k++) memcpy(&xb[k], in + (i + k) * is, size);       \
-            NAME##_##SFX##_dense(xb, yb, m);                                                 \
-            for (ptrdiff_t k = 0; k < m; k++) memcpy(out + (i + k) * os, &yb[k], size);      \
-        }                                                                                    \
-    }                                                                                        \
-    void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
-    {                                                                                        \
-        (void)data;                                                                          \
-        gf_dispatch(NAME##_##SFX##_run, 2, args, dimensions[0], steps, WEIGHT, sizeof(gf_##SFX)); \
+/* A function's general kernel over a dense run of one storage type, in one
+ * signature for every function: out[i] = f(g[i * g_step], x[i]), g_step 1
+ * or 0 (a broadcast grad_out); unary functions leave g unused. */
+typedef void gf_general_f16(const gf_f16 *g, ptrdiff_t g_step, const gf_f16 *x, gf_f16 *out, ptrdiff_t n);
+typedef void gf_general_f32(const gf_f32 *g, ptrdiff_t g_step, const gf_f32 *x, gf_f32 *out, ptrdiff_t n);
+typedef void gf_general_f64(const gf_f64 *g, ptrdiff_t g_step, const gf_f64 *x, gf_f64 *out, ptrdiff_t n);
+
+/* NAME_SFX_general for a unary function (GF_GENERAL_1) or a backward one
+ * (GF_GENERAL_2): NAME is the function (its scalar definitions are NAME_f32
+ * and NAME_f64), SFX the storage type, PREC the kernel precision (f32
+ * kernels serve f16 too).  Each loop is compiled at every level. */
+#define GF_GENERAL_1(NAME, SFX, PREC)                                                             \
+    GF_LEVELED(NAME##_##SFX##_contig,                                                             \
+               (const gf_##SFX *restrict x, gf_##SFX *restrict out, ptrdiff_t n), (x, out, n), {  \
+        for (ptrdiff_t i = 0; i < n; i++)                                                         \
+            out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(x[i]), NAME##_##PREC(GF_LOAD_##SFX(x[i])))); \
+    })                                                                                            \
+    GF_LEVELED(NAME##_##SFX##_inplace, (gf_##SFX *io, ptrdiff_t n), (io, n), {                    \
+        for (ptrdiff_t i = 0; i < n; i++)                                                         \
+            io[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(io[i]), NAME##_##PREC(GF_LOAD_##SFX(io[i])))); \
+    })                                                                                            \
+    static void NAME##_##SFX##_general(const gf_##SFX *g, ptrdiff_t g_step, const gf_##SFX *x,    \
+                                       gf_##SFX *out, ptrdiff_t n)                                \
+    {                                                                                             \
+        (void)g, (void)g_step;                                                                    \
+        if (x == out) NAME##_##SFX##_inplace(out, n);                                             \
+        else NAME##_##SFX##_contig(x, out, n);                                                    \
     }
 
-#define GF_BINARY(NAME, MODE, TABLES, SFX, PREC, WEIGHT)                                                 \
-    GF_LEVELED(NAME##_##SFX##_contig,                                                        \
-               (const gf_##SFX *a, const gf_##SFX *b, gf_##SFX *out, ptrdiff_t n), (a, b, out, n), \
-    {                                                                                        \
-        for (ptrdiff_t i = 0; i < n; i++)                                                    \
-            out[i] = GF_STORE_##SFX(GF_BINARY_ELEMENT(NAME, PREC, SFX, a[i], b[i]));         \
-    })                                                                                       \
-    /* a scalar grad_out broadcast over x: vectorized too (its nan test hoisted,             \
-     * since a loop-invariant select defeats the vectorizer) */                             \
-    GF_LEVELED(NAME##_##SFX##_scalar_a,                                                      \
-               (gf_##SFX a, const gf_##SFX *b, gf_##SFX *out, ptrdiff_t n), (a, b, out, n),  \
-    {                                                                                        \
-        if (GF_LOAD_##SFX(a) != GF_LOAD_##SFX(a)) {                                          \
-            for (ptrdiff_t i = 0; i < n; i++) out[i] = a;                                    \
-            return;                                                                          \
-        }                                                                                    \
-        for (ptrdiff_t i = 0; i < n; i++)                                                    \
-            out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(b[i]),                \
-                NAME##_##PREC(GF_LOAD_##SFX(a), GF_LOAD_##SFX(b[i]))));                      \
-    })                                                                                       \
-    GF_PIECES_BINARY_##SFX(NAME, MODE, TABLES)                                               \
-    static void NAME##_##SFX##_dense(const gf_##SFX *a, const gf_##SFX *b, gf_##SFX *out,    \
-                                     ptrdiff_t n)                                            \
-    {                                                                                        \
-        GF_USE_PIECES_BINARY_##SFX(NAME##_##SFX, a, 1, b, out, n)                                    \
-        NAME##_##SFX##_contig(a, b, out, n);                                                 \
-    }                                                                                        \
-    static void NAME##_##SFX##_run(char **args, const ptrdiff_t *steps, ptrdiff_t n)         \
-    {                                                                                        \
-        const char *a = args[0], *b = args[1];                                               \
-        char *out = args[2];                                                                 \
-        const ptrdiff_t as = steps[0], bs = steps[1], os = steps[2], size = sizeof(gf_##SFX);\
-        if (as == size && bs == size && os == size) {                                        \
-            NAME##_##SFX##_dense((const gf_##SFX *)a, (const gf_##SFX *)b, (gf_##SFX *)out, n); \
-            return;                                                                          \
-        }                                                                                    \
-        if (as == 0 && bs == size && os == size) {                                           \
-            gf_##SFX va;                                                                     \
-            memcpy(&va, a, sizeof va);                                                       \
-            GF_USE_PIECES_BINARY_##SFX(NAME##_##SFX, &va, 0, (const gf_##SFX *)b, (gf_##SFX *)out, n) \
-            NAME##_##SFX##_scalar_a(va, (const gf_##SFX *)b, (gf_##SFX *)out, n);            \
-            return;                                                                          \
-        }                                                                                    \
-        gf_##SFX ab[GF_BLOCK], bb[GF_BLOCK], yb[GF_BLOCK];                                   \
-        for (ptrdiff_t i = 0; i < n; i += GF_BLOCK) {                                        \
-            ptrdiff_t m = n - i < GF_BLOCK ? n - i : GF_BLOCK;                               \
-            for (ptrdiff_t k = 0; k < m; k++) {                                              \
-                memcpy(&ab[k], a + (i + k) * as, size);                                      \
-                memcpy(&bb[k], b + (i + k) * bs, size);                                      \
-            }                                                                                \
-            NAME##_##SFX##_dense(ab, bb, yb, m);                                             \
-            for (ptrdiff_t k = 0; k < m; k++) memcpy(out + (i + k) * os, &yb[k], size);      \
-        }                                                                                    \
-    }                                                                                        \
-    void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
-    {                                                                                        \
-        (void)data;                                                                          \
-        gf_dispatch(NAME##_##SFX##_run, 3, args, dimensions[0], steps, WEIGHT, sizeof(gf_##SFX)); \
+#define GF_GENERAL_2(NAME, SFX, PREC)                                                             \
+    GF_LEVELED(NAME##_##SFX##_contig,                                                             \
+               (const gf_##SFX *g, const gf_##SFX *x, gf_##SFX *out, ptrdiff_t n), (g, x, out, n), { \
+        for (ptrdiff_t i = 0; i < n; i++)                                                         \
+            out[i] = GF_STORE_##SFX(gf_binary_nan_through(GF_LOAD_##SFX(g[i]), GF_LOAD_##SFX(x[i]), \
+                                                          NAME##_##PREC(GF_LOAD_##SFX(g[i]), GF_LOAD_##SFX(x[i])))); \
+    })                                                                                            \
+    /* a broadcast grad_out: vectorized too (its nan test hoisted, since a                        \
+     * loop-invariant select defeats the vectorizer) */                                          \
+    GF_LEVELED(NAME##_##SFX##_scalar_g,                                                           \
+               (gf_##SFX g, const gf_##SFX *x, gf_##SFX *out, ptrdiff_t n), (g, x, out, n), {     \
+        if (GF_LOAD_##SFX(g) != GF_LOAD_##SFX(g)) {                                               \
+            for (ptrdiff_t i = 0; i < n; i++) out[i] = g;                                         \
+            return;                                                                               \
+        }                                                                                         \
+        for (ptrdiff_t i = 0; i < n; i++)                                                         \
+            out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(x[i]),                     \
+                                                         NAME##_##PREC(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x[i])))); \
+    })                                                                                            \
+    static void NAME##_##SFX##_general(const gf_##SFX *g, ptrdiff_t g_step, const gf_##SFX *x,    \
+                                       gf_##SFX *out, ptrdiff_t n)                                \
+    {                                                                                             \
+        if (g_step) NAME##_##SFX##_contig(g, x, out, n);                                          \
+        else NAME##_##SFX##_scalar_g(*g, x, out, n);                                              \
     }
 
-/* Costs relative to the float32 kernel (for the thread split): float16 adds
- * its conversions, float64 does double-double work in half the lanes. */
-#define GF_ALL_DTYPES(GEN, NAME, MODE, TABLES) \
-    GEN(NAME, MODE, TABLES, f16, f32, 4)       \
-    GEN(NAME, MODE, TABLES, f32, f32, 1)       \
-    GEN(NAME, MODE, TABLES, f64, f64, 4)
+/* ---- the pipeline ------------------------------------------------------ */
 
-/* every function of the list: GF_UNARY or GF_BINARY by its number of inputs */
-#define GF_LOOPS_1 GF_UNARY
-#define GF_LOOPS_2 GF_BINARY
-#define GF_INSTANTIATE(NAME, NIN, MODE, TABLES) GF_ALL_DTYPES(GF_LOOPS_##NIN, NAME, MODE, TABLES)
+struct gf_call {
+    int function;    /* its row in the list */
+    int nin;         /* 1, or 2 (grad_out, x) */
+    ptrdiff_t size;  /* bytes per element */
+    int stream;      /* the call has at least gf_stream_threshold elements */
+    union { gf_general_f16 *f16; gf_general_f32 *f32; gf_general_f64 *f64; } general;
+    /* a dense run of the storage type: g_step 1 or 0, as for the general kernels */
+    void (*dense)(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x, char *out, ptrdiff_t n);
+};
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define GF_NOINLINE __declspec(noinline)
+#else
+#define GF_NOINLINE __attribute__((noinline))
+#endif
+
+/* float32: the tiers from `first` on (gf_tier.h), then the general kernel.
+ * A stage lives in the frame of the tier it serves, so a run whose first
+ * tier leaves nothing holds one stage on the stack (gf_tier_stage_f32 is not
+ * inlined into its caller, whose frame would then hold it for every tier). */
+static void gf_pipeline_f32(const gf_call *call, int first, const gf_run_f32 *run);
+
+GF_NOINLINE static void gf_tier_stage_f32(const gf_call *call, int first, const gf_run_f32 *run)
+{
+    const gf_tier_f32 *tier = gf_tiers_f32[first];
+    gf_stage_f32 stage;
+    stage.count = stage.blocks = 0;
+    for (ptrdiff_t i = 0; i < run->n;) {
+        i = tier->take(call->function, run, i, &stage);
+        if (stage.count > 0) {
+            gf_run_f32 left = {stage.g, 1, stage.x, stage.y, stage.count, 0};
+            gf_pipeline_f32(call, first + 1, &left);
+        }
+        tier->give_back(&stage, run);
+    }
+}
+
+static void gf_pipeline_f32(const gf_call *call, int first, const gf_run_f32 *run)
+{
+    if (first < gf_tier_count_f32) gf_tier_stage_f32(call, first, run);
+    else call->general.f32(run->g, run->g_step, run->x, run->out, run->n);
+}
+
+/* float16: the same; the loop layer stores the left lanes' results */
+static void gf_pipeline_f16(const gf_call *call, int first, const gf_run_f16 *run);
+
+GF_NOINLINE static void gf_tier_stage_f16(const gf_call *call, int first, const gf_run_f16 *run)
+{
+    const gf_tier_f16 *tier = gf_tiers_f16[first];
+    gf_stage_f16 stage;
+    for (ptrdiff_t i = 0; i < run->n;) {
+        stage.count = 0;
+        i = tier->take(call->function, run, i, &stage);
+        if (stage.count > 0) {
+            gf_run_f16 left = {stage.g, 1, stage.x, stage.y, stage.count};
+            gf_pipeline_f16(call, first + 1, &left);
+            for (ptrdiff_t k = 0; k < stage.count; k++) run->out[stage.at[k]] = stage.y[k];
+        }
+    }
+}
+
+static void gf_pipeline_f16(const gf_call *call, int first, const gf_run_f16 *run)
+{
+    if (first < gf_tier_count_f16) gf_tier_stage_f16(call, first, run);
+    else call->general.f16(run->g, run->g_step, run->x, run->out, run->n);
+}
+
+static void gf_dense_f16(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x, char *out,
+                         ptrdiff_t n)
+{
+    gf_run_f16 run = {(const gf_f16 *)g, g_step, (const gf_f16 *)x, (gf_f16 *)out, n};
+    gf_pipeline_f16(call, 0, &run);
+}
+
+static void gf_dense_f32(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x, char *out,
+                         ptrdiff_t n)
+{
+    gf_run_f32 run = {(const gf_f32 *)g, g_step, (const gf_f32 *)x, (gf_f32 *)out, n, 0};
+    /* streamed: a whole chunk at least (the strided loops' small blocks go
+     * to a buffer read back at once), its elements before out's first
+     * 64-byte boundary stored, the rest streamed (the same arithmetic) */
+    if (call->stream && gf_tier_count_f32 > 0 && n >= GF_STAGE_TAKE && ((uintptr_t)out & 3) == 0) {
+        ptrdiff_t head = (ptrdiff_t)((64 - ((uintptr_t)out & 63)) & 63) / 4;
+        gf_run_f32 before = run;
+        before.n = head;
+        gf_pipeline_f32(call, 0, &before);
+        run.x += head, run.out += head, run.n -= head, run.stream = 1;
+        if (g_step) run.g += head;
+    }
+    gf_pipeline_f32(call, 0, &run);
+}
+
+static void gf_dense_f64(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x, char *out,
+                         ptrdiff_t n)
+{
+    call->general.f64((const gf_f64 *)g, g_step, (const gf_f64 *)x, (gf_f64 *)out, n);
+}
+
+/* Strided data goes through the dense path in blocks of this many elements,
+ * copied in and out: the same code computes every layout. */
+#define GF_BLOCK 256
+
+/* One thread's part of a call: n elements of args (grad_out for backward,
+ * x, out), NumPy's steps. */
+static void gf_run_chunk(const gf_call *call, char **args, const ptrdiff_t *steps, ptrdiff_t n)
+{
+    const ptrdiff_t size = call->size;
+    const int backward = call->nin == 2;
+    const char *g = backward ? args[0] : NULL, *x = args[call->nin - 1];
+    char *out = args[call->nin];
+    const ptrdiff_t gs = backward ? steps[0] : 0, xs = steps[call->nin - 1], os = steps[call->nin];
+    if (xs == size && os == size && (gs == size || gs == 0)) {
+        call->dense(call, g, gs != 0, x, out, n);
+        return;
+    }
+    GF_ALIGN64 char gb[GF_BLOCK * sizeof(double)], xb[GF_BLOCK * sizeof(double)], yb[GF_BLOCK * sizeof(double)];
+    for (ptrdiff_t i = 0; i < n; i += GF_BLOCK) {
+        ptrdiff_t m = n - i < GF_BLOCK ? n - i : GF_BLOCK;
+        gf_gather(xb, x + i * xs, xs, size, 0, m);
+        if (gs) gf_gather(gb, g + i * gs, gs, size, 0, m);
+        call->dense(call, gs ? gb : g, gs != 0, xb, yb, m);
+        for (ptrdiff_t k = 0; k < m; k++) memcpy(out + (i + k) * os, yb + k * size, (size_t)size);
+    }
+}
+
+/* ---- the loops NumPy calls --------------------------------------------- */
+
+#define GF_ROW(NAME, NIN, MODE, TABLES) GF_ROW_##NAME,
+enum { GF_FUNCTIONS(GF_ROW) };
+#undef GF_ROW
+
+/* gf_NAME_SFX: WEIGHT is the kernel's cost relative to the cheapest (for the
+ * thread split) */
+#define GF_ENTRY(NAME, NIN, SFX, WEIGHT)                                                          \
+    void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
+    {                                                                                             \
+        (void)data;                                                                               \
+        gf_call call = {GF_ROW_##NAME, NIN, sizeof(gf_##SFX), dimensions[0] >= gf_stream_threshold, \
+                        {.SFX = NAME##_##SFX##_general}, gf_dense_##SFX};                         \
+        gf_dispatch(&call, NIN + 1, args, dimensions[0], steps, WEIGHT, sizeof(gf_##SFX));        \
+    }
+
+/* Every function of the list, for each storage type.  Costs relative to the
+ * float32 kernel: float16 adds its conversions, float64 does double-double
+ * work in half the lanes. */
+#define GF_INSTANTIATE(NAME, NIN, MODE, TABLES)                     \
+    GF_GENERAL_##NIN(NAME, f16, f32) GF_ENTRY(NAME, NIN, f16, 4)    \
+    GF_GENERAL_##NIN(NAME, f32, f32) GF_ENTRY(NAME, NIN, f32, 1)    \
+    GF_GENERAL_##NIN(NAME, f64, f64) GF_ENTRY(NAME, NIN, f64, 4)
 GF_FUNCTIONS(GF_INSTANTIATE)
 
 #define GF_LOOP_ROW(NAME, NIN, MODE, TABLES) {gf_##NAME##_f16, gf_##NAME##_f32, gf_##NAME##_f64},

@@ -21,7 +21,7 @@ echo "sdist: $(basename "$sdist") ($(du -k "$sdist" | cut -f1) KiB), wheel: $(ba
 # the sdist: every file a build reads, nothing generated or built
 listing=$(tar tzf "$sdist" | sed 's|^[^/]*/||')
 for need in setup.py pyproject.toml README.md LICENSE gelu_fast/_ufuncs.pyx gelu_fast/__init__.py \
-            gelu_fast/_spec.py src_c/gelu_loops.c $(git -C "$work/clone" ls-files "src_c/*.h"); do
+            gelu_fast/_spec.py $(git -C "$work/clone" ls-files "src_c/*.c" "src_c/*.h"); do
     grep -qxF "$need" <<<"$listing" || { echo "sdist lacks $need"; exit 1; }
 done
 if grep -E '(^gelu_fast/_ufuncs\.c$|^src_c/gf_functions\.h$|\.so$|\.o$|\.pyd$)' <<<"$listing"; then

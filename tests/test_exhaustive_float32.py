@@ -29,10 +29,10 @@ def _fast_range():
     """The fast path's double pieces [low, high) as bit patterns (its float32
     tier lies inside): [+0, high) and [-0, low]."""
     from gelu_fast import _ufuncs
-    ranges = _ufuncs._fast_path_ranges()
-    if ranges is None:
+    tiers = {t["name"]: t for t in _ufuncs._tiers()["float32"]}
+    if "tier_f32_in_f64_avx512" not in tiers:
         return ()
-    low, high = (int(np.float32(v).view(np.uint32)) for v in ranges["pieces"])
+    low, high = (int(np.float32(v).view(np.uint32)) for v in tiers["tier_f32_in_f64_avx512"]["x"])
     return (0, high), (0x80000000, low + 1)
 
 

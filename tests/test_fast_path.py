@@ -1,9 +1,9 @@
-"""The AVX-512 fast path of the float32 and float16 loops
-(src_c/gf_pieces_avx512.h), both its tiers (float32 pieces for float32 data,
-then double pieces): per-element choice of path, the saturated ranges, the
-packing of gap lanes, signed zeros, and the bounds on both sides of every
-boundary.  Skipped where the CPU lacks AVX-512F, VL, BW or DQ (there the general
-kernels run everywhere, which the other tests cover)."""
+"""The AVX-512 tiers of the float32 and float16 loops (src_c/tier_avx512.c:
+float32 pieces for float32 data, then double pieces, and double pieces for
+float16 data): per-element choice of tier, the saturated ranges, the packing
+of left lanes, signed zeros, and the bounds on both sides of every boundary.
+Skipped where the CPU lacks AVX-512F, VL, BW or DQ (there the general kernels
+run everywhere, which the other tests cover)."""
 import numpy as np
 import pytest
 
@@ -16,18 +16,19 @@ pytestmark = pytest.mark.skipif(not _ufuncs._set_fast_path(True), reason="no AVX
 
 
 
-# the ranges as the C code has them (None where the build has no fast path)
-RANGES = _ufuncs._fast_path_ranges() or {
-    "float_tier_end": np.nan, "float_tier_grad_out_end": np.nan, "pieces": (np.nan, np.nan),
-    "saturation": {}}
+# the ranges as the C code has them (nan where these tiers do not run)
+TIERS = {t["name"]: t for tiers in _ufuncs._tiers().values() for t in tiers}
+_NONE = {"x": (np.nan, np.nan), "grad_out_end": np.nan}
+SATURATION = _ufuncs._saturation()
 # below LOW the result is a signed zero, above HIGH it is x (forward), 1
 # (derivative) or grad_out (backward); LOW per storage type
-LOW = {dtype: {name: low for (name, d), (low, _) in RANGES["saturation"].items() if d == np.dtype(dtype).name}
+LOW = {dtype: {name: low for (name, d), (low, _) in SATURATION.items() if d == np.dtype(dtype).name}
        for dtype in (np.float32, np.float16)}
-HIGH = {name: high for (name, _), (_, high) in RANGES["saturation"].items()}
-PIECES = RANGES["pieces"]  # the double pieces, [low, high)
-FLOAT_PIECES = (-RANGES["float_tier_end"], RANGES["float_tier_end"])  # the float32 tier (open), float32 data only
-FLOAT_GRAD_OUT_END = RANGES["float_tier_grad_out_end"]  # the float32 tier takes backward lanes with |grad_out| below this
+HIGH = {name: high for (name, _), (_, high) in SATURATION.items()}
+PIECES = TIERS.get("tier_f32_in_f64_avx512", _NONE)["x"]  # the double pieces, [low, high)
+assert PIECES == TIERS.get("tier_f16_avx512", _NONE)["x"] or np.isnan(PIECES[0])
+FLOAT_PIECES = TIERS.get("tier_f32_avx512", _NONE)["x"]  # the float32 tier, |x| < its end, float32 data only
+FLOAT_GRAD_OUT_END = TIERS.get("tier_f32_avx512", _NONE)["grad_out_end"]  # and |grad_out| below this
 
 
 @pytest.fixture(autouse=True)
@@ -312,6 +313,6 @@ def test_loads_ahead_at_every_length_and_output_placement(name):
 
 
 def test_info_reports_the_fast_path():
-    assert gf.info()["fast_path"] == "avx512 pieces (float32, float16)"
+    assert gf.info()["fast_path"] == "float32: tier_f32_avx512, tier_f32_in_f64_avx512; float16: tier_f16_avx512"
     _ufuncs._set_fast_path(False)
     assert gf.info()["fast_path"] is None

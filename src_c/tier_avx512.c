@@ -1,7 +1,11 @@
-/* The AVX-512 fast path of the float32 and float16 kernels, in two tiers:
- * float32 data first meets the float32 tier (below, "the float32 tier"),
- * which covers |x| < 3.4375; what it leaves, and float16 data, meets the
- * double pieces described here, and what they leave the general kernels.
+/* The AVX-512 tiers (gf_tier.h says what a tier is), in the order the loop
+ * layer runs them:
+ * - tier_f32_avx512: float32 data in float32 arithmetic, |x| < 3.4375
+ *   ("the float32 tier", described further down);
+ * - tier_f32_in_f64_avx512: the float32 lanes it leaves, in double
+ *   arithmetic on [-4.25, 3.75) ("the double pieces", described here);
+ * - tier_f16_avx512: float16 data, on the same double pieces.
+ * What they leave goes to the general kernels of gelu_kernels.h.
  *
  * Formula: every kernel is a factor F(x) (src_c/fit_pieces.py lists
  * them) times x (forward), times 1 (derivative) or times grad_out (backward).
@@ -24,54 +28,77 @@
  *
  * Outside the pieces, where the result saturates (below GF_PIECES_LOW_*: a
  * signed zero; above GF_PIECES_HIGH_*: x, 1 or grad_out; src_c/fit_pieces.py
- * sets both with a factor-2 margin) and for nan (passed through), the fast
- * path answers itself, with the values the general kernels give.  The rest,
- * the gaps (and, for backward, lanes whose grad_out is inf or nan), goes to
- * the general kernels of gelu_kernels.h.  The choice is per element (by the
+ * sets both with a factor-2 margin) and for nan (passed through), the tiers
+ * answer themselves, with the values the general kernels give.  The rest,
+ * the gaps (and, for backward, lanes whose grad_out is inf or nan), they
+ * leave for the next tier.  The choice is per element (by the
  * element's own value, not its neighbours'), so a result does not depend on
- * layout, alignment or thread split.  Within the pieces the fast path and the
+ * layout, alignment or thread split.  Within the pieces the tiers and the
  * general kernels may round differently, so float32 results on an AVX-512
  * machine may differ from an AVX2 machine's by an ULP, both within the bounds.
  *
  * Special values: x = +-0 is on the centre piece, whose constant term is
  * exactly 1/2, so the forward results are +-0 and the derivatives 1/2. */
-#ifndef GF_PIECES_AVX512_H
-#define GF_PIECES_AVX512_H
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "gelu_fast.h"
+#include "gf_tier.h"
+
+/* GCC 12 and Clang 14 on: the target attribute with these intrinsics */
+#if defined(__x86_64__) && !defined(GF_NO_FAST_PATH) \
+    && ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 12))
 
 #include <immintrin.h>
+#include "gf_math.h"
 #include "gf_pieces.h"
 
 #define GF_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
 #define GF_PIECES_ROWS (GF_PIECES_DEG + 1)
+
+static int tier_avx512_supported(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+           && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+}
+
+/* Each function's tables (the backward functions evaluate their
+ * derivative's), what its factor multiplies, and where its results
+ * saturate, from the list of the functions (gf_functions.h). */
+#define GF_CAT(a, b) GF_CAT_(a, b)
+#define GF_CAT_(a, b) a##b
+#define GF_F64_TABLE_ROW(NAME, NIN, MODE, TABLES) GF_CAT(GF_PIECES_, TABLES),
+#define GF_F32_TABLE_ROW(NAME, NIN, MODE, TABLES) GF_CAT(GF_FLOAT_PIECES_, TABLES),
+#define GF_SATURATION_ROW(NAME, NIN, MODE, TABLES) \
+    {MODE, GF_PIECES_LOW_f16_##NAME, GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME},
+static const double pieces_f64_tables[GF_FUNCTION_COUNT][GF_PIECES_ROWS][16] = {GF_FUNCTIONS(GF_F64_TABLE_ROW)};
+static const float pieces_f32_tables[GF_FUNCTION_COUNT][GF_FLOAT_PIECES_ROWS][32] = {GF_FUNCTIONS(GF_F32_TABLE_ROW)};
+/* as the bits of |x|: x <= -low_* gives a signed zero, x >= high gives x, 1
+ * or grad_out */
+static const struct { int mode; uint32_t low_f16, low_f32, high; } tier_functions[GF_FUNCTION_COUNT] = {
+    GF_FUNCTIONS(GF_SATURATION_ROW)};
 
 /* the range on the bits of x: [0, 3.75) as unsigned, and [-4.25, -0] as an
  * offset from the sign bit (so subnormals and nans compare as integers) */
 #define GF_PIECES_POS_END 0x40700000u  /* 3.75f */
 #define GF_PIECES_NEG_END 0x40880000u  /* 4.25f without its sign */
 
-/* 1 when this process uses the fast path (the CPU has AVX-512F, VL, BW and DQ, and
- * gf_set_fast_path has not turned it off) */
-extern int gf_pieces_enabled;
-/* 1 while this thread runs part of a call of at least gf_stream_threshold
- * elements (gelu_fast.h): float32 results then go out with non-temporal
- * stores */
-extern __thread int gf_stream_outputs;
-
-GF_AVX512 GF_INLINE __mmask16 gf_pieces_in_range(__m512i bits)
+GF_AVX512 GF_INLINE __mmask16 pieces_f64_in_range(__m512i bits)
 {
     __mmask16 pos = _mm512_cmplt_epu32_mask(bits, _mm512_set1_epi32((int)GF_PIECES_POS_END));
     __m512i neg = _mm512_sub_epi32(bits, _mm512_set1_epi32((int)0x80000000u));
     return pos | _mm512_cmple_epu32_mask(neg, _mm512_set1_epi32((int)GF_PIECES_NEG_END));
 }
 
-/* The lanes whose result the fast path gives without the polynomial:
+/* The lanes whose result the tiers give without the polynomial:
  * x >= high (+inf included) and x <= -low (-inf included), from the bits;
  * nan is the exponent field all ones and a nonzero fraction. */
-typedef struct { __mmask16 high, low, nan; } gf_pieces_saturated;
+typedef struct { __mmask16 high, low, nan; } tier_saturated;
 
-GF_AVX512 GF_INLINE gf_pieces_saturated gf_pieces_saturation(__m512i bits, uint32_t low, uint32_t high)
+GF_AVX512 GF_INLINE tier_saturated tier_saturation(__m512i bits, uint32_t low, uint32_t high)
 {
-    gf_pieces_saturated s;
+    tier_saturated s;
     __mmask16 at_least_high = _mm512_cmpge_epu32_mask(bits, _mm512_set1_epi32((int)high));
     s.high = _mm512_mask_cmple_epu32_mask(at_least_high, bits, _mm512_set1_epi32(0x7f800000));
     __mmask16 at_least_low = _mm512_cmpge_epu32_mask(bits, _mm512_set1_epi32((int)(0x80000000u | low)));
@@ -82,7 +109,7 @@ GF_AVX512 GF_INLINE gf_pieces_saturated gf_pieces_saturation(__m512i bits, uint3
 }
 
 /* grad_out finite: its exponent field not all ones */
-GF_AVX512 GF_INLINE __mmask16 gf_pieces_finite(__m512i bits)
+GF_AVX512 GF_INLINE __mmask16 tier_finite(__m512i bits)
 {
     __m512i exponent = _mm512_and_si512(bits, _mm512_set1_epi32(0x7f800000));
     return _mm512_cmpneq_epi32_mask(exponent, _mm512_set1_epi32(0x7f800000));
@@ -90,7 +117,7 @@ GF_AVX512 GF_INLINE __mmask16 gf_pieces_finite(__m512i bits)
 
 /* F at 8 doubles; lanes outside the range get a meaningless finite value or
  * nan, never a fault (the permutes read only the index's low 4 bits) */
-GF_AVX512 GF_INLINE __m512d gf_pieces_eval(__m512d x, const __m512d *lo, const __m512d *hi)
+GF_AVX512 GF_INLINE __m512d pieces_f64_eval(__m512d x, const __m512d *lo, const __m512d *hi)
 {
     const __m512d shifter = _mm512_set1_pd(0x1.8p52);
     /* adds, not fma: the multiply pipes are the loop's bottleneck */
@@ -104,24 +131,24 @@ GF_AVX512 GF_INLINE __m512d gf_pieces_eval(__m512d x, const __m512d *lo, const _
     return p;
 }
 
-GF_AVX512 GF_INLINE __m512d gf_pieces_low_half(__m512 v)
+GF_AVX512 GF_INLINE __m512d pieces_f64_low_half(__m512 v)
 {
     return _mm512_cvtps_pd(_mm512_castps512_ps256(v));
 }
 
-GF_AVX512 GF_INLINE __m512d gf_pieces_high_half(__m512 v)
+GF_AVX512 GF_INLINE __m512d pieces_f64_high_half(__m512 v)
 {
     return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
 
-GF_AVX512 GF_INLINE __m512 gf_pieces_to_float(__m512d low, __m512d high)
+GF_AVX512 GF_INLINE __m512 pieces_f64_to_float(__m512d low, __m512d high)
 {
     __m512d joined = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(low))),
                                         _mm256_castps_pd(_mm512_cvtpd_ps(high)), 1);
     return _mm512_castpd_ps(joined);
 }
 
-GF_AVX512 GF_INLINE void gf_pieces_load(const double (*table)[16], __m512d *lo, __m512d *hi)
+GF_AVX512 GF_INLINE void pieces_f64_load(const double (*table)[16], __m512d *lo, __m512d *hi)
 {
     for (int j = 0; j < GF_PIECES_ROWS; j++) {
         lo[j] = _mm512_loadu_pd(table[j]);
@@ -129,129 +156,106 @@ GF_AVX512 GF_INLINE void gf_pieces_load(const double (*table)[16], __m512d *lo, 
     }
 }
 
-GF_AVX512 GF_INLINE __mmask16 gf_pieces_live(ptrdiff_t left)
+GF_AVX512 GF_INLINE __mmask16 tier_live(ptrdiff_t left)
 {
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
 }
 
-/* Blocks of 16 elements go through the fast path in chunks of GF_PIECES_CHUNK
- * blocks.  The lanes in neither the pieces nor the saturated ranges (the
- * gaps) are packed, as they are met, into a buffer (vcompressps), and their
- * blocks' other results are held beside it; when the buffer may not take
- * another chunk, and at the end, the general kernels compute the packed
- * lanes in one call, and each held block is completed (vexpandps) and
- * stored whole.  So the hot loop has no calls and keeps the coefficients in
- * registers, inputs in the gaps cost what the general kernels cost, however
- * they are scattered, and a rare gap (standard-normal data has one in ~1700
- * float32 inputs) costs neither a call per chunk nor, where the output is
- * streamed, a partial store: a line that a masked store writes is first read
- * from memory, and at 10M elements that read cost 20%. */
-#define GF_PIECES_CHUNK 128
-#define GF_PIECES_HELD (2 * GF_PIECES_CHUNK)  /* blocks the buffer holds */
-
-typedef struct {
-    ptrdiff_t count;                   /* lanes packed so far */
-    ptrdiff_t blocks;                  /* blocks held so far */
-    float held[GF_PIECES_HELD][16] __attribute__((aligned(64)));  /* each one's results but its gaps */
-    ptrdiff_t at[GF_PIECES_HELD];      /* its offset in the output */
-    __mmask16 lanes[GF_PIECES_HELD];   /* its gap lanes */
-    __mmask16 live[GF_PIECES_HELD];    /* and the lanes to store */
-    float x[16 * GF_PIECES_HELD + 16], g[16 * GF_PIECES_HELD + 16], y[16 * GF_PIECES_HELD + 16];
-} gf_pieces_gaps;
+/* Blocks of 16 elements go through a tier in chunks of GF_PIECES_CHUNK
+ * blocks (GF_STAGE_TAKE elements).  The lanes a tier leaves are packed, as
+ * they are met, into its stage (vcompressps), and their blocks' other
+ * results are held there; when the stage may not take another chunk, and at
+ * the end, the next tiers compute the packed lanes in one go, and each held
+ * block is completed (vexpandps) and stored whole.  So the hot loop has no
+ * calls and keeps the coefficients in registers, inputs in the gaps cost what
+ * the general kernels cost, however they are scattered, and a rare gap
+ * (standard-normal data has one in ~1700 float32 inputs) costs neither a
+ * call per chunk nor, where the output is streamed, a partial store: a line
+ * that a masked store writes is first read from memory, and at 10M elements
+ * that read cost 20%. */
+#define GF_PIECES_CHUNK (GF_STAGE_TAKE / 16)
+#define GF_PIECES_HELD GF_STAGE_BLOCKS
 
 /* Store the 16 results y at out (its `live` lanes); stream: non-temporal
  * (out 64-byte aligned), where the block is whole */
-GF_AVX512 GF_INLINE void gf_pieces_store(float *out, __m512 y, __mmask16 live, int stream)
+GF_AVX512 GF_INLINE void tier_store(float *out, __m512 y, __mmask16 live, int stream)
 {
     if (stream && live == (__mmask16)0xffff) _mm512_stream_ps(out, y);
     else _mm512_mask_storeu_ps(out, live, y);
 }
 
-GF_AVX512 GF_INLINE void gf_pieces_hold(gf_pieces_gaps *gaps, ptrdiff_t at, __mmask16 lanes, __mmask16 live,
+GF_AVX512 GF_INLINE void tier_hold(gf_stage_f32 *stage, ptrdiff_t at, __mmask16 lanes, __mmask16 live,
                                         __m512 y, __m512 x, __m512 g, int with_g)
 {
-    _mm512_store_ps(gaps->held[gaps->blocks], y);
-    gaps->at[gaps->blocks] = at;
-    gaps->live[gaps->blocks] = live;
-    gaps->lanes[gaps->blocks++] = lanes;
+    _mm512_store_ps(stage->held[stage->blocks], y);
+    stage->at[stage->blocks] = at;
+    stage->live[stage->blocks] = live;
+    stage->lanes[stage->blocks++] = lanes;
     /* register compress + full store: the memory form is microcoded on Zen 4 */
-    _mm512_storeu_ps(gaps->x + gaps->count, _mm512_maskz_compress_ps(lanes, x));
-    if (with_g) _mm512_storeu_ps(gaps->g + gaps->count, _mm512_maskz_compress_ps(lanes, g));
-    gaps->count += __builtin_popcount(lanes);
+    _mm512_storeu_ps(stage->x + stage->count, _mm512_maskz_compress_ps(lanes, x));
+    if (with_g) _mm512_storeu_ps(stage->g + stage->count, _mm512_maskz_compress_ps(lanes, g));
+    stage->count += __builtin_popcount(lanes);
 }
 
-/* The held blocks, their gaps' results (gaps->y) expanded into them, stored
+/* The held blocks, their gaps' results (stage->y) expanded into them, stored
  * at out + their offsets; the buffer emptied */
-GF_AVX512 GF_INLINE void gf_pieces_unpack(gf_pieces_gaps *gaps, float *out, int stream)
+GF_AVX512 GF_INLINE void tier_unpack(gf_stage_f32 *stage, float *out, int stream)
 {
     ptrdiff_t packed = 0;
-    for (ptrdiff_t j = 0; j < gaps->blocks; j++) {
-        __mmask16 lanes = gaps->lanes[j];
-        __m512 y = _mm512_mask_expand_ps(_mm512_load_ps(gaps->held[j]), lanes, _mm512_loadu_ps(gaps->y + packed));
-        gf_pieces_store(out + gaps->at[j], y, gaps->live[j], stream);
+    for (ptrdiff_t j = 0; j < stage->blocks; j++) {
+        __mmask16 lanes = stage->lanes[j];
+        __m512 y = _mm512_mask_expand_ps(_mm512_load_ps(stage->held[j]), lanes, _mm512_loadu_ps(stage->y + packed));
+        tier_store(out + stage->at[j], y, stage->live[j], stream);
         packed += __builtin_popcount(lanes);
     }
-    gaps->count = gaps->blocks = 0;
+    stage->count = stage->blocks = 0;
 }
 
-enum { GF_PIECES_FORWARD, GF_PIECES_DERIVATIVE, GF_PIECES_BACKWARD };
+/* Whether a tier's take, after a chunk ending at `end` of `total`, stops
+ * for its stage to be emptied: when the stage may not have room for another
+ * chunk, or at the end with something held */
+GF_INLINE int tier_stop(const gf_stage_f32 *stage, ptrdiff_t end, ptrdiff_t total)
+{
+    return stage->blocks > GF_PIECES_HELD - GF_PIECES_CHUNK || (end == total && stage->blocks);
+}
 
-/* The chunk loop of both tiers, over `total` elements from out: CHUNK_CALL(skip)
- * runs the chunk [chunk, end) into `gaps` and returns how many of its blocks
- * were not wholly fast; GAPS_CALL computes the packed gaps, which are then
- * unpacked (stream: with non-temporal stores).  skip (test before the
- * polynomial) is chosen per chunk from the chunk before, starting at
- * skip_first. */
-#define GF_PIECES_FOR_CHUNKS(total, skip_first, CHUNK_CALL, GAPS_CALL, stream)                     \
-    gf_pieces_gaps gaps;                                                                            \
-    gaps.count = gaps.blocks = 0;                                                                   \
-    for (ptrdiff_t chunk = 0, skip_outside = (skip_first); chunk < (total); chunk += 16 * GF_PIECES_CHUNK) { \
-        ptrdiff_t end = (total) - chunk < 16 * GF_PIECES_CHUNK ? (total) : chunk + 16 * GF_PIECES_CHUNK; \
-        ptrdiff_t mixed = skip_outside ? CHUNK_CALL(1) : CHUNK_CALL(0);                             \
-        skip_outside = 2 * mixed > GF_PIECES_CHUNK;                                                 \
-        if (gaps.blocks > GF_PIECES_HELD - GF_PIECES_CHUNK || (end == (total) && gaps.blocks)) {   \
-            GAPS_CALL;                                                                              \
-            gf_pieces_unpack(&gaps, out, stream);                                                   \
-        }                                                                                           \
-    }
-
-/* A block whose live lanes are not all on the fast path (`fast`, with `y`
+/* A block whose live lanes are not all on the tier (`fast`, with `y`
  * their results), at out + at: the saturated lanes and nan take their
- * results directly; the block is stored (stream: as gf_pieces_store), or,
+ * results directly; the block is stored (stream: as tier_store), or,
  * where some lanes are left (the gaps), held with them packed for later.
- * `ok`: the live lanes whose grad_out the fast path may use. */
-GF_AVX512 GF_INLINE void gf_pieces_settle(gf_pieces_gaps *gaps, float *out, ptrdiff_t at, __m512 y,
+ * `ok`: the live lanes whose grad_out the tier may use. */
+GF_AVX512 GF_INLINE void tier_settle(gf_stage_f32 *stage, float *out, ptrdiff_t at, __m512 y,
                                           __m512i x_bits, __m512 factor, __mmask16 fast, __mmask16 ok,
                                           __mmask16 live, int mode, uint32_t low, uint32_t high, int stream)
 {
-    const int backward = mode == GF_PIECES_BACKWARD;
-    gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
+    const int backward = mode == GF_BACKWARD;
+    tier_saturated sat = tier_saturation(x_bits, low, high);
     __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_set1_ps(-0.0f), x = _mm512_castsi512_ps(x_bits);
-    y = _mm512_mask_mov_ps(y, sat.high, mode == GF_PIECES_DERIVATIVE ? one : factor);
+    y = _mm512_mask_mov_ps(y, sat.high, mode == GF_DERIVATIVE ? one : factor);
     y = _mm512_mask_mov_ps(y, sat.low, backward ? _mm512_mul_ps(factor, zero) : zero);
     y = _mm512_mask_mov_ps(y, sat.nan, x);
     fast |= (sat.high | sat.low | sat.nan) & ok;
     __mmask16 gap = live & (__mmask16)~fast;
-    if (gap) gf_pieces_hold(gaps, at, gap, live, y, x, factor, backward);
-    else gf_pieces_store(out + at, y, live, stream);
+    if (gap) tier_hold(stage, at, gap, live, y, x, factor, backward);
+    else tier_store(out + at, y, live, stream);
 }
 
 /* The polynomial and its factor (x, 1 or g) for the 16 floats at xs, as two
  * halves of 8 doubles, each loaded on its own (no shuffle to split them) */
-GF_AVX512 GF_INLINE void gf_pieces_block(const float *xs, __mmask16 live, __m512 factor, int mode,
+GF_AVX512 GF_INLINE void pieces_f64_block(const float *xs, __mmask16 live, __m512 factor, int mode,
                                          const __m512d *lo, const __m512d *hi,
                                          __m512d *y0, __m512d *y1)
 {
     __m512d x0 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)live, xs));
     __m512d x1 = _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)(live >> 8), xs + 8));
-    *y0 = gf_pieces_eval(x0, lo, hi);
-    *y1 = gf_pieces_eval(x1, lo, hi);
-    if (mode == GF_PIECES_FORWARD) {
+    *y0 = pieces_f64_eval(x0, lo, hi);
+    *y1 = pieces_f64_eval(x1, lo, hi);
+    if (mode == GF_FORWARD) {
         *y0 = _mm512_mul_pd(*y0, x0);
         *y1 = _mm512_mul_pd(*y1, x1);
-    } else if (mode == GF_PIECES_BACKWARD) {
-        *y0 = _mm512_mul_pd(*y0, gf_pieces_low_half(factor));
-        *y1 = _mm512_mul_pd(*y1, gf_pieces_high_half(factor));
+    } else if (mode == GF_BACKWARD) {
+        *y0 = _mm512_mul_pd(*y0, pieces_f64_low_half(factor));
+        *y1 = _mm512_mul_pd(*y1, pieces_f64_high_half(factor));
     }
 }
 
@@ -261,16 +265,16 @@ GF_AVX512 GF_INLINE void gf_pieces_block(const float *xs, __mmask16 live, __m512
  * lane needs it, which saves it on data mostly outside the pieces but costs
  * 10% on data inside (a branch ahead of the arithmetic), so the loop picks
  * this per chunk from the chunk before. */
-GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
+GF_AVX512 GF_INLINE ptrdiff_t pieces_f64_chunk(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
                                               const float *xs, float *out, ptrdiff_t start, ptrdiff_t end,
                                               const __m512d *lo, const __m512d *hi, int mode,
-                                              uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
+                                              uint32_t low, uint32_t high, gf_stage_f32 *stage,
                                               int skip_outside)
 {
-    const int backward = mode == GF_PIECES_BACKWARD;
+    const int backward = mode == GF_BACKWARD;
     ptrdiff_t mixed = 0;
     for (ptrdiff_t i = start; i < end; i += 16) {
-        __mmask16 live = gf_pieces_live(end - i);
+        __mmask16 live = tier_live(end - i);
         __m512i x_bits = _mm512_maskz_loadu_epi32(live, xs + i);
         __m512 x = _mm512_castsi512_ps(x_bits), factor = x;
         __mmask16 ok = live;
@@ -278,12 +282,12 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, 
             __m512i g_bits = g_step ? _mm512_maskz_loadu_epi32(live, g + i)
                                     : _mm512_set1_epi32(g_scalar_bits);
             factor = _mm512_castsi512_ps(g_bits);
-            ok &= gf_pieces_finite(g_bits);
+            ok &= tier_finite(g_bits);
         }
-        __mmask16 fast = gf_pieces_in_range(x_bits) & ok;
+        __mmask16 fast = pieces_f64_in_range(x_bits) & ok;
         __m512d y0 = _mm512_setzero_pd(), y1 = _mm512_setzero_pd();
         if (!skip_outside || fast)
-            gf_pieces_block(xs + i, live, factor, mode, lo, hi, &y0, &y1);
+            pieces_f64_block(xs + i, live, factor, mode, lo, hi, &y0, &y1);
         if (__builtin_expect(fast == live, 1)) {
             /* each half stored on its own: no shuffle to join them */
             _mm256_mask_storeu_ps(out + i, (__mmask8)live, _mm512_cvtpd_ps(y0));
@@ -291,38 +295,55 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_pieces_chunk(const float *g, ptrdiff_t g_step, 
             continue;
         }
         mixed++;
-        gf_pieces_settle(gaps, out, i, gf_pieces_to_float(y0, y1), x_bits, factor, fast, ok, live, mode,
+        tier_settle(stage, out, i, pieces_f64_to_float(y0, y1), x_bits, factor, fast, ok, live, mode,
                          low, high, 0);
     }
     return mixed;
 }
 
-/* out[i] = x F(x) (forward), F(x) (derivative) or g F(x) (backward, with
- * g = g[i * g_step], g_step 1 or 0 for a broadcast grad_out; g unused
- * otherwise) at x = xs[i].  The general kernels compute the gaps: `unary`
- * (forward and derivative) or `binary` (backward, which also sends them the
- * lanes whose g is inf or nan). */
-GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const float *xs, float *out,
-                                       ptrdiff_t n, const double (*table)[16], int mode,
-                                       uint32_t low, uint32_t high,
-                                       void (*unary)(const float *, float *, ptrdiff_t),
-                                       void (*binary)(const float *, const float *, float *, ptrdiff_t))
+/* tier_f32_in_f64_avx512's take (gf_tier.h) for one mode: out[i] = x F(x)
+ * (forward), F(x) (derivative) or g F(x) (backward) on the double pieces.
+ * It leaves the gaps and, for backward, the lanes whose grad_out is inf or
+ * nan. */
+GF_AVX512 GF_INLINE ptrdiff_t pieces_f64_take(int f, const gf_run_f32 *run, ptrdiff_t start, gf_stage_f32 *stage,
+                                             int mode)
 {
     __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
-    gf_pieces_load(table, lo, hi);
+    pieces_f64_load(pieces_f64_tables[f], lo, hi);
+    const uint32_t low = tier_functions[f].low_f32, high = tier_functions[f].high;
     int32_t g_scalar_bits = 0;
-    if (mode == GF_PIECES_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
+    if (mode == GF_BACKWARD) memcpy(&g_scalar_bits, run->g, sizeof g_scalar_bits);
     /* it runs on what the float32 tier left, packed: rare tails, or data
-     * mostly outside the pieces, so it starts testing before the polynomial
-     * (skip_first = 1) */
-#define GF_PIECES_CHUNK_CALL(skip) \
-    gf_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, high, &gaps, skip)
-#define GF_PIECES_GAPS_CALL                                                     \
-    if (mode == GF_PIECES_BACKWARD) binary(gaps.g, gaps.x, gaps.y, gaps.count); \
-    else unary(gaps.x, gaps.y, gaps.count)
-    GF_PIECES_FOR_CHUNKS(n, 1, GF_PIECES_CHUNK_CALL, GF_PIECES_GAPS_CALL, 0);
-#undef GF_PIECES_CHUNK_CALL
-#undef GF_PIECES_GAPS_CALL
+     * mostly outside the pieces, so it starts testing before the polynomial */
+    if (start == 0) stage->skip_outside = 1;
+    for (ptrdiff_t chunk = start; chunk < run->n; chunk += GF_STAGE_TAKE) {
+        ptrdiff_t end = run->n - chunk < GF_STAGE_TAKE ? run->n : chunk + GF_STAGE_TAKE;
+        ptrdiff_t mixed = stage->skip_outside
+            ? pieces_f64_chunk(run->g, run->g_step, g_scalar_bits, run->x, run->out, chunk, end, lo, hi, mode,
+                              low, high, stage, 1)
+            : pieces_f64_chunk(run->g, run->g_step, g_scalar_bits, run->x, run->out, chunk, end, lo, hi, mode,
+                              low, high, stage, 0);
+        stage->skip_outside = 2 * mixed > GF_PIECES_CHUNK;
+        if (tier_stop(stage, end, run->n)) return end;
+    }
+    return run->n;
+}
+
+GF_AVX512 static ptrdiff_t tier_f32_in_f64_avx512_take(int f, const gf_run_f32 *run, ptrdiff_t start,
+                                                       gf_stage_f32 *stage)
+{
+    switch (tier_functions[f].mode) {
+    case GF_FORWARD: return pieces_f64_take(f, run, start, stage, GF_FORWARD);
+    case GF_DERIVATIVE: return pieces_f64_take(f, run, start, stage, GF_DERIVATIVE);
+    default: return pieces_f64_take(f, run, start, stage, GF_BACKWARD);
+    }
+}
+
+/* Both float32 tiers' give_back (gf_tier.h) */
+GF_AVX512 static void tier_avx512_give_back(gf_stage_f32 *stage, const gf_run_f32 *run)
+{
+    tier_unpack(stage, run->out, run->stream);
+    if (run->stream) _mm_sfence();  /* the streamed lines reach memory before other threads read them */
 }
 
 /* ---- the float32 tier ------------------------------------------------ *
@@ -376,11 +397,11 @@ GF_AVX512 GF_INLINE void gf_pieces_f32(const float *g, ptrdiff_t g_step, const f
  * for backward, |grad_out| < 2^120 (so g s cannot overflow, where the error
  * term would be inf - inf).  x = +-0 is on the centre piece (F(0) = 1/2
  * exactly).  Other lanes: saturated and nan as on the double path
- * (gf_pieces_settle), the rest packed and sent through the double path. */
+ * (tier_settle), the rest packed and sent through the double path. */
 #define GF_FLOAT_END 0xc05c0000u   /* -3.4375f: the range as the bits of x' */
 #define GF_FLOAT_G_END 0x7b800000u /* 2^120 */
 
-GF_AVX512 GF_INLINE void gf_float_pieces_load(const float (*table)[32], __m512 *lo, __m512 *hi)
+GF_AVX512 GF_INLINE void pieces_f32_load(const float (*table)[32], __m512 *lo, __m512 *hi)
 {
     for (int j = 0; j < GF_FLOAT_PIECES_ROWS; j++) {
         lo[j] = _mm512_loadu_ps(table[j]);
@@ -393,7 +414,7 @@ GF_AVX512 GF_INLINE void gf_float_pieces_load(const float (*table)[32], __m512 *
  * are not), and sets `positive` (x >= +0).  Lanes out of range get
  * meaningless columns and v, never a fault (the permutes read only the low 5
  * bits of the column). */
-GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_reduce(__m512i x_bits, __m512i *mirrored, __m512i *column,
+GF_AVX512 GF_INLINE __mmask16 pieces_f32_reduce(__m512i x_bits, __m512i *mirrored, __m512i *column,
                                                      __m512 *v, __mmask16 *positive)
 {
     *mirrored = _mm512_or_si512(x_bits, _mm512_set1_epi32((int)0x80000000u));
@@ -407,13 +428,13 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_reduce(__m512i x_bits, __m512i *mi
 #define GF_FLOAT_COEF(j) _mm512_permutex2var_ps(lo[j], column, hi[j])
 
 /* F(x) as s + l (derivative and backward) */
-GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_eval(__m512i x_bits, const __m512 *lo, const __m512 *hi,
+GF_AVX512 GF_INLINE __mmask16 pieces_f32_pair(__m512i x_bits, const __m512 *lo, const __m512 *hi,
                                                    __m512 *s, __m512 *l)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512i mirrored, column;
     __m512 v;
-    __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &v, &positive);
+    __mmask16 positive, in_range = pieces_f32_reduce(x_bits, &mirrored, &column, &v, &positive);
     __m512 q = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1);
     for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 3; j--) q = _mm512_fmadd_ps(q, v, GF_FLOAT_COEF(j));
     __m512 c0 = GF_FLOAT_COEF(0), c1 = GF_FLOAT_COEF(2);
@@ -430,12 +451,12 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_eval(__m512i x_bits, const __m512 
 /* x F(x) (forward): x h + d(v) for x < 0, x (1 - h) + d(v) for x >= 0, in
  * one fma: x h exact inside it, d by float Horner.  The result takes x's
  * sign, so gelu(-0) = -0. */
-GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_forward(__m512i x_bits, const __m512 *lo, const __m512 *hi,
+GF_AVX512 GF_INLINE __mmask16 pieces_f32_forward(__m512i x_bits, const __m512 *lo, const __m512 *hi,
                                                       __m512 *y)
 {
     __m512i mirrored, column;
     __m512 v;
-    __mmask16 positive, in_range = gf_float_pieces_reduce(x_bits, &mirrored, &column, &v, &positive);
+    __mmask16 positive, in_range = pieces_f32_reduce(x_bits, &mirrored, &column, &v, &positive);
     __m512 top = GF_FLOAT_COEF(GF_FLOAT_PIECES_ROWS - 1), minus_d = top;
     for (int j = GF_FLOAT_PIECES_ROWS - 2; j >= 1; j--) minus_d = _mm512_fmadd_ps(minus_d, v, GF_FLOAT_COEF(j));
     /* h is the low half of the top coefficient's bits: a shift, not a permute */
@@ -450,13 +471,13 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_forward(__m512i x_bits, const __m5
 
 /* The kernel's value on the tier in `y` (f: grad_out for backward); returns
  * the lanes in range */
-GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_value(__m512i x_bits, __m512 f, const __m512 *lo, const __m512 *hi,
+GF_AVX512 GF_INLINE __mmask16 pieces_f32_value(__m512i x_bits, __m512 f, const __m512 *lo, const __m512 *hi,
                                                     int mode, __m512 *y)
 {
-    if (mode == GF_PIECES_FORWARD) return gf_float_pieces_forward(x_bits, lo, hi, y);
+    if (mode == GF_FORWARD) return pieces_f32_forward(x_bits, lo, hi, y);
     __m512 s, l;
-    __mmask16 in_range = gf_float_pieces_eval(x_bits, lo, hi, &s, &l);
-    if (mode == GF_PIECES_DERIVATIVE) {
+    __mmask16 in_range = pieces_f32_pair(x_bits, lo, hi, &s, &l);
+    if (mode == GF_DERIVATIVE) {
         *y = _mm512_add_ps(s, l);
     } else {
         __m512 rh = _mm512_mul_ps(f, s);
@@ -468,29 +489,29 @@ GF_AVX512 GF_INLINE __mmask16 gf_float_pieces_value(__m512i x_bits, __m512 f, co
 
 /* The bits of x and of the factor's grad_out (backward only) for the block
  * of 16 at i, its `live` lanes */
-GF_AVX512 GF_INLINE __m512i gf_float_pieces_x(const float *xs, ptrdiff_t i, __mmask16 live)
+GF_AVX512 GF_INLINE __m512i pieces_f32_x(const float *xs, ptrdiff_t i, __mmask16 live)
 {
     return live == (__mmask16)0xffff ? _mm512_loadu_si512(xs + i) : _mm512_maskz_loadu_epi32(live, xs + i);
 }
-GF_AVX512 GF_INLINE __m512i gf_float_pieces_g(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
+GF_AVX512 GF_INLINE __m512i pieces_f32_g(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
                                               ptrdiff_t i, __mmask16 live, int mode)
 {
-    if (mode != GF_PIECES_BACKWARD) return _mm512_setzero_si512();
-    return g_step ? gf_float_pieces_x(g, i, live) : _mm512_set1_epi32(g_scalar_bits);
+    if (mode != GF_BACKWARD) return _mm512_setzero_si512();
+    return g_step ? pieces_f32_x(g, i, live) : _mm512_set1_epi32(g_scalar_bits);
 }
 
 /* The block of 16 at out + i (its `live` lanes), from its inputs' bits:
  * stored, or held with its gaps packed.  Returns 1 when some live lane was
  * not on the tier. */
-GF_AVX512 GF_INLINE int gf_float_pieces_block(__m512i g_bits, __m512i x_bits, float *out, ptrdiff_t i,
+GF_AVX512 GF_INLINE int pieces_f32_block(__m512i g_bits, __m512i x_bits, float *out, ptrdiff_t i,
                                               __mmask16 live, const __m512 *lo, const __m512 *hi, int mode,
-                                              uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
+                                              uint32_t low, uint32_t high, gf_stage_f32 *stage,
                                               int skip_outside, int stream)
 {
     const int full = live == (__mmask16)0xffff;  /* constant where inlined */
     __m512 x = _mm512_castsi512_ps(x_bits), factor = x;
     __mmask16 ok = live;
-    if (mode == GF_PIECES_BACKWARD) {
+    if (mode == GF_BACKWARD) {
         factor = _mm512_castsi512_ps(g_bits);
         ok &= _mm512_cmplt_epu32_mask(_mm512_and_si512(g_bits, _mm512_set1_epi32(0x7fffffff)),
                                       _mm512_set1_epi32((int)GF_FLOAT_G_END));
@@ -501,9 +522,9 @@ GF_AVX512 GF_INLINE int gf_float_pieces_block(__m512i g_bits, __m512i x_bits, fl
         /* the range test first (eval's), the polynomial only if needed */
         __m512i mirrored = _mm512_or_si512(x_bits, _mm512_set1_epi32((int)0x80000000u));
         fast = _mm512_cmplt_epu32_mask(mirrored, _mm512_set1_epi32((int)GF_FLOAT_END)) & ok;
-        if (fast) gf_float_pieces_value(x_bits, factor, lo, hi, mode, &y);
+        if (fast) pieces_f32_value(x_bits, factor, lo, hi, mode, &y);
     } else {
-        fast = gf_float_pieces_value(x_bits, factor, lo, hi, mode, &y) & ok;
+        fast = pieces_f32_value(x_bits, factor, lo, hi, mode, &y) & ok;
     }
     if (__builtin_expect(fast == live, 1)) {
         if (full && stream) _mm512_stream_ps(out + i, y);
@@ -511,11 +532,11 @@ GF_AVX512 GF_INLINE int gf_float_pieces_block(__m512i g_bits, __m512i x_bits, fl
         else _mm512_mask_storeu_ps(out + i, live, y);
         return 0;
     }
-    gf_pieces_settle(gaps, out, i, y, x_bits, factor, fast, ok, live, mode, low, high, stream);
+    tier_settle(stage, out, i, y, x_bits, factor, fast, ok, live, mode, low, high, stream);
     return 1;
 }
 
-/* One chunk: as gf_pieces_chunk, on the float32 tier; whole blocks in one
+/* One chunk: as pieces_f64_chunk, on the float32 tier; whole blocks in one
  * loop (no masks), the partial one after it.  stream: store whole fast blocks
  * with non-temporal stores (out + start 64-byte aligned).
  *
@@ -531,10 +552,10 @@ GF_AVX512 GF_INLINE int gf_float_pieces_block(__m512i g_bits, __m512i x_bits, fl
  * where the store has long had its data.  Four ahead: flat within noise for
  * out - xs from -64 to 512 bytes; two still left 5-13% at 192-224. */
 #define GF_PIECES_LOAD_AHEAD 4
-GF_AVX512 GF_INLINE ptrdiff_t gf_float_pieces_chunk(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
+GF_AVX512 GF_INLINE ptrdiff_t pieces_f32_chunk(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
                                                     const float *xs, float *out, ptrdiff_t start, ptrdiff_t end,
                                                     const __m512 *lo, const __m512 *hi, int mode,
-                                                    uint32_t low, uint32_t high, gf_pieces_gaps *gaps,
+                                                    uint32_t low, uint32_t high, gf_stage_f32 *stage,
                                                     int skip_outside, int stream)
 {
     ptrdiff_t mixed = 0, i = start;
@@ -544,8 +565,8 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_float_pieces_chunk(const float *g, ptrdiff_t g_
         __m512i x_ahead[GF_PIECES_LOAD_AHEAD], g_ahead[GF_PIECES_LOAD_AHEAD];
         for (int k = 0; k < GF_PIECES_LOAD_AHEAD; k++) {
             ptrdiff_t j = end - i >= 16 * (k + 1) ? i + 16 * k : end - 16;
-            x_ahead[k] = gf_float_pieces_x(xs, j, 0xffff);
-            g_ahead[k] = gf_float_pieces_g(g, g_step, g_scalar_bits, j, 0xffff, mode);
+            x_ahead[k] = pieces_f32_x(xs, j, 0xffff);
+            g_ahead[k] = pieces_f32_g(g, g_step, g_scalar_bits, j, 0xffff, mode);
         }
         for (; end - i >= 16; i += 16) {
             /* streamed calls read from memory: fetch 8 KiB ahead of the
@@ -555,60 +576,58 @@ GF_AVX512 GF_INLINE ptrdiff_t gf_float_pieces_chunk(const float *g, ptrdiff_t g_
             for (int k = 0; k + 1 < GF_PIECES_LOAD_AHEAD; k++)
                 x_ahead[k] = x_ahead[k + 1], g_ahead[k] = g_ahead[k + 1];
             ptrdiff_t j = end - i >= 16 * (GF_PIECES_LOAD_AHEAD + 1) ? i + 16 * GF_PIECES_LOAD_AHEAD : end - 16;
-            x_ahead[GF_PIECES_LOAD_AHEAD - 1] = gf_float_pieces_x(xs, j, 0xffff);
-            g_ahead[GF_PIECES_LOAD_AHEAD - 1] = gf_float_pieces_g(g, g_step, g_scalar_bits, j, 0xffff, mode);
-            mixed += gf_float_pieces_block(g_bits, x_bits, out, i, 0xffff, lo, hi, mode, low, high, gaps,
+            x_ahead[GF_PIECES_LOAD_AHEAD - 1] = pieces_f32_x(xs, j, 0xffff);
+            g_ahead[GF_PIECES_LOAD_AHEAD - 1] = pieces_f32_g(g, g_step, g_scalar_bits, j, 0xffff, mode);
+            mixed += pieces_f32_block(g_bits, x_bits, out, i, 0xffff, lo, hi, mode, low, high, stage,
                                            skip_outside, stream);
         }
     }
     if (i < end) {
-        __mmask16 live = gf_pieces_live(end - i);
-        mixed += gf_float_pieces_block(gf_float_pieces_g(g, g_step, g_scalar_bits, i, live, mode),
-                                       gf_float_pieces_x(xs, i, live), out, i, live, lo, hi, mode, low, high,
-                                       gaps, skip_outside, 0);
+        __mmask16 live = tier_live(end - i);
+        mixed += pieces_f32_block(pieces_f32_g(g, g_step, g_scalar_bits, i, live, mode),
+                                       pieces_f32_x(xs, i, live), out, i, live, lo, hi, mode, low, high,
+                                       stage, skip_outside, 0);
     }
     return mixed;
 }
 
-/* out[i] for float32 data: the float32 tier, then `rest` (the double path,
- * gf_pieces_f32, with its own gaps to the general kernels; a function of its
- * own, so that the hot loop here keeps its table in registers) for what is
- * left, packed: rest(g, x, y, count) with g one per x (backward only).
- * Other arguments as gf_pieces_f32's. */
-GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, const float *xs, float *out,
-                                             ptrdiff_t n, const float (*table)[32], int mode,
-                                             uint32_t low, uint32_t high,
-                                             void (*rest)(const float *, const float *, float *, ptrdiff_t))
+/* tier_f32_avx512's take (gf_tier.h) for one mode.  Three copies of the
+ * chunk loop: the one that tests first takes `stream` as it comes (its stores
+ * are not the bottleneck). */
+GF_AVX512 GF_INLINE ptrdiff_t pieces_f32_take(int f, const gf_run_f32 *run, ptrdiff_t start,
+                                                   gf_stage_f32 *stage, int mode)
 {
     __m512 lo[GF_FLOAT_PIECES_ROWS], hi[GF_FLOAT_PIECES_ROWS];
-    gf_float_pieces_load(table, lo, hi);
+    pieces_f32_load(pieces_f32_tables[f], lo, hi);
+    const uint32_t low = tier_functions[f].low_f32, high = tier_functions[f].high;
+    const float *g = run->g, *xs = run->x;
+    const ptrdiff_t g_step = run->g_step;
+    const int stream = run->stream;
     int32_t g_scalar_bits = 0;
-    if (mode == GF_PIECES_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
-    /* a whole chunk at least: the strided loops' small blocks, which go to a
-     * buffer read back at once, never stream */
-    int stream = gf_stream_outputs && n >= 16 * GF_PIECES_CHUNK && ((uintptr_t)out & 3) == 0;
-    /* streaming: the elements before out's first 64-byte boundary, stored,
-     * then the rest, streamed (the same arithmetic for both) */
-    ptrdiff_t head = stream ? (ptrdiff_t)((64 - ((uintptr_t)out & 63)) & 63) / 4 : 0;
-    for (int part = 0; part < 2; part++) {
-        ptrdiff_t count = part ? n - head : head;
-        int streamed = part && stream;
-        /* three copies of the loop: the one that tests first takes streamed
-         * as it comes (its stores are not the bottleneck) */
-#define GF_FLOAT_CHUNK_CALL(skip)                                                                        \
-    ((skip) ? gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low,    \
-                                    high, &gaps, 1, streamed)                                              \
-     : streamed ? gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, \
-                                        high, &gaps, 0, 1)                                                 \
-                : gf_float_pieces_chunk(g, g_step, g_scalar_bits, xs, out, chunk, end, lo, hi, mode, low, \
-                                        high, &gaps, 0, 0))
-        GF_PIECES_FOR_CHUNKS(count, 0, GF_FLOAT_CHUNK_CALL, rest(gaps.g, gaps.x, gaps.y, gaps.count),
-                             streamed);
-#undef GF_FLOAT_CHUNK_CALL
-        xs += count, out += count;
-        if (g_step) g += count;
+    if (mode == GF_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
+    if (start == 0) stage->skip_outside = 0;
+    for (ptrdiff_t chunk = start; chunk < run->n; chunk += GF_STAGE_TAKE) {
+        ptrdiff_t end = run->n - chunk < GF_STAGE_TAKE ? run->n : chunk + GF_STAGE_TAKE;
+        ptrdiff_t mixed =
+            stage->skip_outside ? pieces_f32_chunk(g, g_step, g_scalar_bits, xs, run->out, chunk, end, lo, hi,
+                                                       mode, low, high, stage, 1, stream)
+            : stream ? pieces_f32_chunk(g, g_step, g_scalar_bits, xs, run->out, chunk, end, lo, hi, mode,
+                                             low, high, stage, 0, 1)
+                     : pieces_f32_chunk(g, g_step, g_scalar_bits, xs, run->out, chunk, end, lo, hi, mode,
+                                             low, high, stage, 0, 0);
+        stage->skip_outside = 2 * mixed > GF_PIECES_CHUNK;
+        if (tier_stop(stage, end, run->n)) return end;
     }
-    if (stream) _mm_sfence();  /* the streamed lines reach memory before other threads read them */
+    return run->n;
+}
+
+GF_AVX512 static ptrdiff_t tier_f32_avx512_take(int f, const gf_run_f32 *run, ptrdiff_t start, gf_stage_f32 *stage)
+{
+    switch (tier_functions[f].mode) {
+    case GF_FORWARD: return pieces_f32_take(f, run, start, stage, GF_FORWARD);
+    case GF_DERIVATIVE: return pieces_f32_take(f, run, start, stage, GF_DERIVATIVE);
+    default: return pieces_f32_take(f, run, start, stage, GF_BACKWARD);
+    }
 }
 
 /* float16 storage, same scheme: the halves are widened exactly (vcvtph2ps),
@@ -616,13 +635,12 @@ GF_AVX512 GF_INLINE void gf_float_pieces_f32(const float *g, ptrdiff_t g_step, c
  * into the last place (round to odd), then to half (vcvtps2ph, nearest-even):
  * with float's 24 bits at least half's 11 + 2, that is the rounding of the
  * double result itself, done once.  Saturated lanes and nan take their halves
- * directly (the input, 1, grad_out, signed zeros); blocks with gap lanes call
- * the general float16 kernel on the block (float16 data in the gaps is rare
- * enough that this needs no packing).  For backward, lanes whose g F lies
+ * directly (the input, 1, grad_out, signed zeros); each block is stored
+ * but for its gap lanes, which go to the stage.  For backward, lanes whose g F lies
  * within F's error of a midpoint between two halves count as gaps too (the
  * unary kernels' results are all checked correctly rounded; g's free
  * factor can put a product that close, about one pair in 2^17). */
-GF_AVX512 GF_INLINE __m256 gf_pieces_round_to_odd(__m512d y)
+GF_AVX512 GF_INLINE __m256 pieces_f16_round_to_odd(__m512d y)
 {
     __m256 r = _mm512_cvt_roundpd_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
     __mmask8 inexact = _mm512_cmp_pd_mask(_mm512_cvtps_pd(r), y, _CMP_NEQ_UQ);
@@ -631,28 +649,29 @@ GF_AVX512 GF_INLINE __m256 gf_pieces_round_to_odd(__m512d y)
 }
 
 /* 16 doubles (two halves of 8) rounded once to float16 */
-GF_AVX512 GF_INLINE __m256i gf_pieces_to_half(__m512d y0, __m512d y1)
+GF_AVX512 GF_INLINE __m256i pieces_f16_to_half(__m512d y0, __m512d y1)
 {
     __m512 rounded = _mm512_castpd_ps(_mm512_insertf64x4(
-        _mm512_castpd256_pd512(_mm256_castps_pd(gf_pieces_round_to_odd(y0))),
-        _mm256_castps_pd(gf_pieces_round_to_odd(y1)), 1));
+        _mm512_castpd256_pd512(_mm256_castps_pd(pieces_f16_round_to_odd(y0))),
+        _mm256_castps_pd(pieces_f16_round_to_odd(y1)), 1));
     return _mm512_cvtps_ph(rounded, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
 
-GF_AVX512 GF_INLINE void gf_pieces_f16(const uint16_t *g, ptrdiff_t g_step, const uint16_t *xs,
-                                       uint16_t *out, ptrdiff_t n, const double (*table)[16], int mode,
-                                       uint32_t low, uint32_t high,
-                                       void (*unary)(const uint16_t *, uint16_t *, ptrdiff_t),
-                                       void (*binary)(const uint16_t *, const uint16_t *, uint16_t *,
-                                                      ptrdiff_t))
+/* tier_f16_avx512's take (gf_tier.h) for one mode */
+GF_AVX512 GF_INLINE ptrdiff_t pieces_f16_take(int f, const gf_run_f16 *run, ptrdiff_t start,
+                                                 gf_stage_f16 *stage, int mode)
 {
-    const int backward = mode == GF_PIECES_BACKWARD;
+    const int backward = mode == GF_BACKWARD;
     __m512d lo[GF_PIECES_ROWS], hi[GF_PIECES_ROWS];
-    gf_pieces_load(table, lo, hi);
+    pieces_f64_load(pieces_f64_tables[f], lo, hi);
+    const uint32_t low = tier_functions[f].low_f16, high = tier_functions[f].high;
+    const uint16_t *g = run->g, *xs = run->x;
+    uint16_t *out = run->out;
+    const ptrdiff_t g_step = run->g_step, n = run->n;
     short g_scalar = 0;
     if (backward) memcpy(&g_scalar, g, sizeof g_scalar);
-    for (ptrdiff_t i = 0; i < n; i += 16) {
-        __mmask16 live = gf_pieces_live(n - i);
+    for (ptrdiff_t i = start; i < n; i += 16) {
+        __mmask16 live = tier_live(n - i);
         __m256i raw = _mm256_maskz_loadu_epi16(live, xs + i), g_raw = raw;
         __m512 x = _mm512_cvtph_ps(raw), factor = x;
         __m512i x_bits = _mm512_castps_si512(x);
@@ -660,50 +679,83 @@ GF_AVX512 GF_INLINE void gf_pieces_f16(const uint16_t *g, ptrdiff_t g_step, cons
         if (backward) {
             g_raw = g_step ? _mm256_maskz_loadu_epi16(live, g + i) : _mm256_set1_epi16(g_scalar);
             factor = _mm512_cvtph_ps(g_raw);
-            ok &= gf_pieces_finite(_mm512_castps_si512(factor));
+            ok &= tier_finite(_mm512_castps_si512(factor));
         }
-        __mmask16 fast = gf_pieces_in_range(x_bits) & ok;
-        __m512d x0 = gf_pieces_low_half(x), x1 = gf_pieces_high_half(x);
-        __m512d y0 = gf_pieces_eval(x0, lo, hi), y1 = gf_pieces_eval(x1, lo, hi);
-        if (mode == GF_PIECES_FORWARD) {
+        __mmask16 fast = pieces_f64_in_range(x_bits) & ok;
+        __m512d x0 = pieces_f64_low_half(x), x1 = pieces_f64_high_half(x);
+        __m512d y0 = pieces_f64_eval(x0, lo, hi), y1 = pieces_f64_eval(x1, lo, hi);
+        if (mode == GF_FORWARD) {
             y0 = _mm512_mul_pd(y0, x0);
             y1 = _mm512_mul_pd(y1, x1);
         } else if (backward) {
-            y0 = _mm512_mul_pd(y0, gf_pieces_low_half(factor));
-            y1 = _mm512_mul_pd(y1, gf_pieces_high_half(factor));
+            y0 = _mm512_mul_pd(y0, pieces_f64_low_half(factor));
+            y1 = _mm512_mul_pd(y1, pieces_f64_high_half(factor));
         }
-        __m256i h = gf_pieces_to_half(y0, y1);
+        __m256i h = pieces_f16_to_half(y0, y1);
         if (backward) {
             /* g F may lie closer to a midpoint between halves than F's error
              * (2^-29 |g| at most: the fits are within 2^-29.4 of a scale
              * below 1.25): where the rounding of y -+ that error differs,
              * the general kernel decides */
-            __m512d e0 = _mm512_mul_pd(_mm512_abs_pd(gf_pieces_low_half(factor)), _mm512_set1_pd(0x1p-29));
-            __m512d e1 = _mm512_mul_pd(_mm512_abs_pd(gf_pieces_high_half(factor)), _mm512_set1_pd(0x1p-29));
-            __m256i below = gf_pieces_to_half(_mm512_sub_pd(y0, e0), _mm512_sub_pd(y1, e1));
-            __m256i above = gf_pieces_to_half(_mm512_add_pd(y0, e0), _mm512_add_pd(y1, e1));
+            __m512d e0 = _mm512_mul_pd(_mm512_abs_pd(pieces_f64_low_half(factor)), _mm512_set1_pd(0x1p-29));
+            __m512d e1 = _mm512_mul_pd(_mm512_abs_pd(pieces_f64_high_half(factor)), _mm512_set1_pd(0x1p-29));
+            __m256i below = pieces_f16_to_half(_mm512_sub_pd(y0, e0), _mm512_sub_pd(y1, e1));
+            __m256i above = pieces_f16_to_half(_mm512_add_pd(y0, e0), _mm512_add_pd(y1, e1));
             fast &= ~_mm256_cmpneq_epi16_mask(below, above);
         }
         if (__builtin_expect(fast != live, 0)) {
-            gf_pieces_saturated sat = gf_pieces_saturation(x_bits, low, high);
+            tier_saturated sat = tier_saturation(x_bits, low, high);
             const __m256i sign = _mm256_set1_epi16((short)0x8000);
-            __m256i at_high = mode == GF_PIECES_DERIVATIVE ? _mm256_set1_epi16(0x3c00) : backward ? g_raw : raw;
+            __m256i at_high = mode == GF_DERIVATIVE ? _mm256_set1_epi16(0x3c00) : backward ? g_raw : raw;
             __m256i at_low = backward ? _mm256_xor_si256(_mm256_and_si256(g_raw, sign), sign) : sign;
             h = _mm256_mask_mov_epi16(h, sat.high & ok, at_high);
             h = _mm256_mask_mov_epi16(h, sat.low & ok, at_low);
             h = _mm256_mask_mov_epi16(h, sat.nan & ok, raw);
             __mmask16 gap = live & (__mmask16)~(fast | ((sat.high | sat.low | sat.nan) & ok));
             if (gap) {
-                uint16_t gb[16], xb[16], yb[16];
+                uint16_t gb[16], xb[16];
                 _mm256_storeu_si256((__m256i *)xb, raw);
                 _mm256_storeu_si256((__m256i *)gb, g_raw);
-                if (backward) binary(gb, xb, yb, 16);
-                else unary(xb, yb, 16);
-                h = _mm256_mask_mov_epi16(h, gap, _mm256_loadu_si256((const __m256i *)yb));
+                for (int k = 0; k < 16; k++) {
+                    if (!(gap >> k & 1)) continue;
+                    stage->x[stage->count] = xb[k];
+                    stage->g[stage->count] = gb[k];
+                    stage->at[stage->count++] = i + k;
+                }
+                _mm256_mask_storeu_epi16(out + i, live & (__mmask16)~gap, h);
+                if (stage->count > GF_STAGE16_LANES - 16) return i + 16 < n ? i + 16 : n;
+                continue;
             }
         }
         _mm256_mask_storeu_epi16(out + i, live, h);
     }
+    return n;
 }
+
+GF_AVX512 static ptrdiff_t tier_f16_avx512_take(int f, const gf_run_f16 *run, ptrdiff_t start, gf_stage_f16 *stage)
+{
+    switch (tier_functions[f].mode) {
+    case GF_FORWARD: return pieces_f16_take(f, run, start, stage, GF_FORWARD);
+    case GF_DERIVATIVE: return pieces_f16_take(f, run, start, stage, GF_DERIVATIVE);
+    default: return pieces_f16_take(f, run, start, stage, GF_BACKWARD);
+    }
+}
+
+/* The ranges as gf_tier.h states them: GF_FLOAT_END and GF_FLOAT_G_END for
+ * the float32 tier, GF_PIECES_NEG_END and GF_PIECES_POS_END for the double
+ * pieces, whose backward lanes need a finite grad_out */
+const gf_tier_f32 tier_f32_avx512 = {"tier_f32_avx512", GF_ISA_AVX512, tier_avx512_supported,
+                                     tier_f32_avx512_take, tier_avx512_give_back, -3.4375f, 3.4375f, 0x1p120f};
+const gf_tier_f32 tier_f32_in_f64_avx512 = {"tier_f32_in_f64_avx512", GF_ISA_AVX512, tier_avx512_supported,
+                                            tier_f32_in_f64_avx512_take, tier_avx512_give_back, -4.25f, 3.75f,
+                                            INFINITY};
+const gf_tier_f16 tier_f16_avx512 = {"tier_f16_avx512", GF_ISA_AVX512, tier_avx512_supported,
+                                     tier_f16_avx512_take, -4.25f, 3.75f, INFINITY};
+
+#else /* not in this build: no CPU runs them */
+
+const gf_tier_f32 tier_f32_avx512 = {"tier_f32_avx512", GF_ISA_AVX512, NULL, NULL, NULL, 0, 0, 0};
+const gf_tier_f32 tier_f32_in_f64_avx512 = {"tier_f32_in_f64_avx512", GF_ISA_AVX512, NULL, NULL, NULL, 0, 0, 0};
+const gf_tier_f16 tier_f16_avx512 = {"tier_f16_avx512", GF_ISA_AVX512, NULL, NULL, 0, 0, 0};
 
 #endif
