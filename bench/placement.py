@@ -6,7 +6,7 @@ out - x = distance modulo 4096.  A load that follows a store to the same
 address bits 0-11 waits for that store's data, so where out lies just above
 x a loop that loads each block after storing the one before runs its blocks
 one after another.  The float32 tier loads four blocks ahead
-(src_c/gf_pieces_avx512.h); this prints each kernel's time at every
+(src_c/tier_avx512.c); this prints each kernel's time at every
 distance, interleaved (medians), and its ratio to distance 0 (in place has
 distance 0 too).  Arrays fall at any distance that is a multiple of the
 allocator's alignment (16 bytes for malloc), so a user meets all of them.
