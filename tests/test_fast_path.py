@@ -316,3 +316,27 @@ def test_info_reports_the_fast_path():
     assert gf.info()["fast_path"] == "float32: tier_f32_avx512, tier_f32_in_f64_avx512; float16: tier_f16_avx512"
     _ufuncs._set_fast_path(False)
     assert gf.info()["fast_path"] is None
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_float16_left_lanes_fill_the_stage_many_times(name):
+    """The float16 tier leaves its gap lanes in a stage of a thousand lanes,
+    whose results the loop layer then stores at their places: a call with
+    many stages' worth, scattered among lanes the tier takes (blocks wholly
+    left, wholly taken and mixed), gives the general kernels' bits, in place
+    too, with a broadcast grad_out too."""
+    rng = np.random.default_rng(8)
+    n = 40_001
+    x = rng.standard_normal(n)
+    left = rng.random(n) < 0.4
+    left[1600:3200] = True
+    left[5000:6000] = False
+    x[left] = rng.choice([-1, 1], left.sum()) * rng.uniform(4.3, 9.0, left.sum())
+    x = x.astype(np.float16)
+    backward = name.endswith("_backward")
+    for g in ((grad_out_for(x), np.float16(1.5)) if backward else (None,)):
+        expected = _general(name, x, g)
+        assert bit_equal(call(name, x, g), expected)
+        xc = x.copy()
+        getattr(gf, name)(*((xc,) if g is None else (g, xc)), out=xc)
+        assert bit_equal(xc, expected)
