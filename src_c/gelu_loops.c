@@ -352,16 +352,35 @@ static int gf_output_clobbers(const char *in, ptrdiff_t is, const char *out, ptr
     return 1;
 }
 
+/* n elements of `size` bytes (2, 4 or 8) from src, step bytes apart, packed
+ * into dst (gf_pack), or back (gf_unpack): each a memcpy of a constant size,
+ * one load and one store. */
+#define GF_COPY_BY_SIZE(COPY)         \
+    switch (size) {                   \
+    case 2: COPY(2); break;           \
+    case 4: COPY(4); break;           \
+    default: COPY(8); break;          \
+    }
+static void gf_pack(char *dst, const char *src, ptrdiff_t step, ptrdiff_t size, ptrdiff_t n)
+{
+#define GF_PACK(BYTES) for (ptrdiff_t i = 0; i < n; i++) memcpy(dst + i * BYTES, src + i * step, BYTES)
+    GF_COPY_BY_SIZE(GF_PACK)
+#undef GF_PACK
+}
+static void gf_unpack(char *dst, ptrdiff_t step, const char *src, ptrdiff_t size, ptrdiff_t n)
+{
+#define GF_UNPACK(BYTES) for (ptrdiff_t i = 0; i < n; i++) memcpy(dst + i * step, src + i * BYTES, BYTES)
+    GF_COPY_BY_SIZE(GF_UNPACK)
+#undef GF_UNPACK
+}
+
 /* Copies elements [lo, hi) of n at src (step bytes apart) to dst + lo * size,
  * packed. */
 static void gf_gather(char *dst, const char *src, ptrdiff_t step, ptrdiff_t size,
                       ptrdiff_t lo, ptrdiff_t hi)
 {
-    if (step == size) {
-        memcpy(dst + lo * size, src + lo * size, (size_t)((hi - lo) * size));
-        return;
-    }
-    for (ptrdiff_t i = lo; i < hi; i++) memcpy(dst + i * size, src + i * step, (size_t)size);
+    if (step == size) memcpy(dst + lo * size, src + lo * size, (size_t)((hi - lo) * size));
+    else gf_pack(dst + lo * size, src + lo * step, step, size, hi - lo);
 }
 
 static void gf_run_chunk(const gf_call *call, char **args, const ptrdiff_t *steps, ptrdiff_t n);
@@ -544,7 +563,7 @@ GF_NOINLINE static void gf_tier_stage_f32(const gf_call *call, int first, const 
             gf_run_f32 left = {stage.g, 1, stage.x, stage.y, stage.count, 0};
             gf_pipeline_f32(call, first + 1, &left);
         }
-        tier->give_back(&stage, run);
+        if (stage.blocks > 0 || run->stream) tier->give_back(&stage, run);
     }
 }
 
@@ -629,10 +648,10 @@ static void gf_run_chunk(const gf_call *call, char **args, const ptrdiff_t *step
     GF_ALIGN64 char gb[GF_BLOCK * sizeof(double)], xb[GF_BLOCK * sizeof(double)], yb[GF_BLOCK * sizeof(double)];
     for (ptrdiff_t i = 0; i < n; i += GF_BLOCK) {
         ptrdiff_t m = n - i < GF_BLOCK ? n - i : GF_BLOCK;
-        gf_gather(xb, x + i * xs, xs, size, 0, m);
-        if (gs) gf_gather(gb, g + i * gs, gs, size, 0, m);
+        gf_pack(xb, x + i * xs, xs, size, m);
+        if (gs) gf_pack(gb, g + i * gs, gs, size, m);
         call->dense(call, gs ? gb : g, gs != 0, xb, yb, m);
-        for (ptrdiff_t k = 0; k < m; k++) memcpy(out + (i + k) * os, yb + k * size, (size_t)size);
+        gf_unpack(out + i * os, os, yb, size, m);
     }
 }
 

@@ -65,7 +65,8 @@ typedef struct {
  * GF_STAGE_TAKE elements or the run ends; returns where it stopped (start = 0
  * begins a run, with an empty stage).  give_back: the left lanes' results
  * (stage->y) into their blocks, stored at run->out, and the stage emptied;
- * after a streamed run, ends with a store fence. */
+ * in a streamed run, ends with a store fence.  The loop layer calls it after
+ * every take of a streamed run, and of others where blocks are held. */
 typedef struct {
     const char *name;
     int isa;                    /* the level it runs at (GF_ISA_*) */
