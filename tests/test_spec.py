@@ -45,3 +45,32 @@ def test_the_readme_names_every_function():
         text = f.read()
     missing = [name for name in spec.NAMES if f"`{name}" not in text and f" {name}`" not in text]
     assert not missing
+
+
+def test_every_tier_has_its_source_and_a_level():
+    from gelu_fast import _ufuncs
+    for t in spec.TIERS:
+        assert t.isa in _ufuncs.ISA_LEVELS
+        assert os.path.exists(os.path.join(ROOT, "src_c", t.source)) or not os.path.exists(os.path.join(ROOT, "src_c"))
+    assert len({t.name for t in spec.TIERS}) == len(spec.TIERS)
+
+
+def test_each_level_runs_the_tiers_the_table_lists_for_it_in_order():
+    """At every level this CPU offers, the loops run exactly the table's
+    tiers for that level (a level the CPU offers runs all of its tiers), in
+    the table's order; turned off, none."""
+    from gelu_fast import _ufuncs
+    before = _ufuncs.isa()
+    try:
+        for level in _ufuncs.isa_available():
+            _ufuncs._set_isa(level)
+            running = {dtype: [t["name"] for t in tiers] for dtype, tiers in _ufuncs._tiers().items()}
+            for dtype in ("float32", "float16"):
+                listed = [t.name for t in spec.TIERS if t.dtype == dtype and t.isa == level]
+                assert running[dtype] == listed, (level, dtype)
+            assert (gf.info()["fast_path"] is None) == (not any(running.values()))
+            _ufuncs._set_fast_path(False)
+            assert not any(_ufuncs._tiers().values()) and gf.info()["fast_path"] is None
+            _ufuncs._set_fast_path(True)
+    finally:
+        _ufuncs._set_isa(before)
