@@ -126,14 +126,17 @@ int gf_isa_supported(int level)
     switch (level) {
     case GF_ISA_BASELINE:
         return 1;
-#if defined(GF_LEVELS)
     case GF_ISA_AVX2:
+#if defined(GF_LEVELS)
         __builtin_cpu_init();
 #if defined(__clang__)
         return __builtin_cpu_supports("fma");
 #else
         return __builtin_cpu_supports("x86-64-v3");
 #endif
+#else
+        /* no loops of its own in this build: the level is its tiers */
+        return gf_level_has_tier(GF_ISA_AVX2);
 #endif
     case GF_ISA_AVX512:
 #if defined(GF_LEVELS)

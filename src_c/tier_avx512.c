@@ -51,10 +51,10 @@
 
 #include <immintrin.h>
 #include "gf_math.h"
-#include "gf_pieces.h"
+#define GF_TIER_F64_TABLES
+#include "gf_tier_tables.h"
 
 #define GF_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq")))
-#define GF_PIECES_ROWS (GF_PIECES_DEG + 1)
 
 static int tier_avx512_supported(void)
 {
@@ -63,21 +63,6 @@ static int tier_avx512_supported(void)
            && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
 }
 
-/* Each function's tables (the backward functions evaluate their
- * derivative's), what its factor multiplies, and where its results
- * saturate, from the list of the functions (gf_functions.h). */
-#define GF_CAT(a, b) GF_CAT_(a, b)
-#define GF_CAT_(a, b) a##b
-#define GF_F64_TABLE_ROW(NAME, NIN, MODE, TABLES) GF_CAT(GF_PIECES_, TABLES),
-#define GF_F32_TABLE_ROW(NAME, NIN, MODE, TABLES) GF_CAT(GF_FLOAT_PIECES_, TABLES),
-#define GF_SATURATION_ROW(NAME, NIN, MODE, TABLES) \
-    {MODE, GF_PIECES_LOW_f16_##NAME, GF_PIECES_LOW_f32_##NAME, GF_PIECES_HIGH_##NAME},
-static const double pieces_f64_tables[GF_FUNCTION_COUNT][GF_PIECES_ROWS][16] = {GF_FUNCTIONS(GF_F64_TABLE_ROW)};
-static const float pieces_f32_tables[GF_FUNCTION_COUNT][GF_FLOAT_PIECES_ROWS][32] = {GF_FUNCTIONS(GF_F32_TABLE_ROW)};
-/* as the bits of |x|: x <= -low_* gives a signed zero, x >= high gives x, 1
- * or grad_out */
-static const struct { int mode; uint32_t low_f16, low_f32, high; } tier_functions[GF_FUNCTION_COUNT] = {
-    GF_FUNCTIONS(GF_SATURATION_ROW)};
 
 /* the range on the bits of x: [0, 3.75) as unsigned, and [-4.25, -0] as an
  * offset from the sign bit (so subnormals and nans compare as integers) */
@@ -398,8 +383,6 @@ GF_AVX512 static void tier_avx512_give_back(gf_stage_f32 *stage, const gf_run_f3
  * term would be inf - inf).  x = +-0 is on the centre piece (F(0) = 1/2
  * exactly).  Other lanes: saturated and nan as on the double path
  * (tier_settle), the rest packed and sent through the double path. */
-#define GF_FLOAT_END 0xc05c0000u   /* -3.4375f: the range as the bits of x' */
-#define GF_FLOAT_G_END 0x7b800000u /* 2^120 */
 
 GF_AVX512 GF_INLINE void pieces_f32_load(const float (*table)[32], __m512 *lo, __m512 *hi)
 {

@@ -6,9 +6,10 @@ with `pytest -m slow`.  The inputs are enumerated as bit patterns in chunks of
 2**20, split across one process per core; non-finite inputs are covered by
 test_accuracy's special-value tests.  Each chunk's reference is computed once
 and every variant is checked against it: each level as it runs by default
-(at avx512, the AVX-512 fast path) and, over the inputs the fast path would
-take from them, the avx512 level's general kernels with the fast path turned
-off.  The baseline level is left out: without FMA instructions its fma()
+(with its tiers: the AVX-512 ones at avx512, the AVX2 one at avx2) and, over
+the inputs the tiers would take from them, the general kernels with the
+tiers turned off, at the best level that has tiers.  The baseline level is
+left out: without FMA instructions its fma()
 calls go to libm's software fma, ~60x slower, which would take this sweep past
 an hour on two cores; its general kernels are the same code as the avx2
 level's, and tests/test_isa.py checks them bit-identical on sampled inputs.
@@ -25,31 +26,41 @@ from conftest import UNARY
 CHUNK = 1 << 20  # keeps temporaries small enough to be reused, not re-mapped
 
 
-def _fast_range():
-    """The fast path's double pieces [low, high) as bit patterns (its float32
-    tier lies inside): [+0, high) and [-0, low]."""
+def _tier_ranges():
+    """Per level, the float32 inputs its tiers take (the hull of their
+    ranges) as bit patterns: [+0, high) and [-0, low]; none for a level
+    without tiers."""
     from gelu_fast import _ufuncs
-    tiers = {t["name"]: t for t in _ufuncs._tiers()["float32"]}
-    if "tier_f32_in_f64_avx512" not in tiers:
-        return ()
-    low, high = (int(np.float32(v).view(np.uint32)) for v in tiers["tier_f32_in_f64_avx512"]["x"])
-    return (0, high), (0x80000000, low + 1)
+    before, ranges = _ufuncs.isa(), {}
+    for level in _ufuncs.isa_available():
+        _ufuncs._set_isa(level)
+        tiers = _ufuncs._tiers()["float32"]
+        if tiers:
+            low = min(t["x"][0] for t in tiers)
+            high = max(t["x"][1] for t in tiers)
+            low_bits, high_bits = (int(np.float32(v).view(np.uint32)) for v in (low, high))
+            ranges[level] = ((0, high_bits), (0x80000000, low_bits + 1))
+    _ufuncs._set_isa(before)
+    return ranges
 
 
-FAST_RANGE = _fast_range()
+TIER_RANGES = _tier_ranges()
 
 
-def _in_fast_range(start):
-    return any(lo < start + CHUNK and start < hi for lo, hi in FAST_RANGE)
+def _in_tier_range(level, start):
+    return any(lo < start + CHUNK and start < hi for lo, hi in TIER_RANGES[level])
 
 
 def variants():
-    """(level, fast path on) pairs the sweep checks."""
+    """(level, tiers on) pairs the sweep checks: every level as it runs, and
+    the general kernels over the tiers' range at the best level that has
+    tiers (they are the same code at every level)."""
     from gelu_fast import _ufuncs
     levels = [lvl for lvl in _ufuncs.isa_available() if lvl != "baseline"] or ["baseline"]
     out = [(lvl, True) for lvl in levels]
-    if "avx512" in levels and FAST_RANGE:  # the fast path runs here
-        out.append(("avx512", False))
+    tiered = [lvl for lvl in levels if lvl in TIER_RANGES]
+    if tiered:
+        out.append((tiered[-1], False))
     return out
 
 
@@ -73,8 +84,8 @@ def _max_ulp_over_range(name, first_chunk, stride, checks):
         else:
             value, scale = ref.GRAD_F64[name](x)
         for level, fast_path in checks:
-            if not fast_path and not _in_fast_range(start):
-                continue  # outside the fast path's range the as-run sweep saw the general kernels
+            if not fast_path and not _in_tier_range(level, start):
+                continue  # outside the tiers' range the as-run sweep saw the general kernels
             _ufuncs._set_isa(level)
             _ufuncs._set_fast_path(fast_path)
             err = ref.ulp_error(f(x), value, np.float32, scale)
@@ -102,7 +113,7 @@ def test_every_float32_input(name):
     failed = []
     for (level, fast_path), (err, at) in worst.items():
         what = (f"{level} level, all finite float32 inputs" if fast_path
-                else f"{level} level's general kernels, the fast path's range")
+                else f"{level} level's general kernels, the tiers' range")
         print(f"\n{name}: max {err:.4f} ULP, {what} (at x={at!r})", end="")
         if not err <= bound:
             failed.append((level, fast_path, err, at))
