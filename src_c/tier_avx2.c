@@ -16,8 +16,8 @@
  * coefficients and a pad), and each lane's piece is read as two 16-byte rows
  * into the halves of a register, then 4x4 transposes in-lane give the 8
  * coefficient vectors (16 row loads and 16 in-lane shuffles per 8 lanes, for
- * every coefficient at once): ~2.7 cycles an element on Zen 3 and on
- * Skylake and Alder Lake cores by llvm-mca, 3 on Haswell.
+ * every coefficient at once): 2.1-2.7 cycles an element (by mode) on Zen 3
+ * and on Skylake and Alder Lake cores by llvm-mca, 3.1-4.1 on Haswell.
  *
  * Saturated lanes and nan take their results here, as in tier_avx512.c
  * (tier_settle there); the other lanes outside the range (the gaps: |x| in
