@@ -15,6 +15,9 @@ bench/ on the path.  It is not installed with gelu_fast.
   machine load hits all alike (speed claims are ratios measured side by side
   in one run).
 - ``machine()``: what the numbers were measured on.
+- ``AVX2_ENVIRONMENT``, ``limit_to_avx2()`` and ``isa_in_use()``: gelu_fast
+  and PyTorch held to AVX2 on a CPU with more (targets.py's AVX2 section), and
+  the level each one runs at.
 
 Peers are imported only when asked for: gelu_fast itself needs none of them.
 """
@@ -22,6 +25,7 @@ import functools
 import importlib.metadata
 import os
 import platform
+import sys
 
 import numpy as np
 
@@ -173,6 +177,36 @@ def build(implementation, function, dtype, n, threads):
     return run
 
 
+# What holds each library to AVX2 on a CPU with more, read at import:
+# gelu_fast's level, PyTorch's ATen kernels and its oneDNN ones.  ONNX Runtime
+# has no such switch (MLAS picks its kernels from CPUID).
+AVX2_ENVIRONMENT = {"GELU_FAST_ISA": "avx2", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
+def limit_to_avx2():
+    """Hold gelu_fast (now) and PyTorch (when it is imported) to AVX2 in this
+    process: PyTorch reads AVX2_ENVIRONMENT at import, so it must not be
+    imported yet.  Raises ValueError where gelu_fast cannot run AVX2 here."""
+    if "torch" in sys.modules:
+        raise RuntimeError("limit_to_avx2: PyTorch is imported already and keeps its level")
+    os.environ.update(AVX2_ENVIRONMENT)
+    if gf.info()["isa"] != "avx2":
+        gf._ufuncs._set_isa("avx2")
+
+
+def isa_in_use():
+    """{"gelu_fast": its level, "torch": PyTorch's CPU capability, or None
+    where PyTorch is not imported}."""
+    torch = sys.modules.get("torch")
+    return {"gelu_fast": gf.info()["isa"],
+            "torch": torch.backends.cpu.get_cpu_capability() if torch else None}
+
+
+def cpu_flags():
+    """The CPU's feature flags (/proc/cpuinfo), empty where they cannot be read."""
+    return set(_cpuinfo().get("flags", "").split())
+
+
 def _cpuinfo():
     fields = {}
     try:
@@ -190,7 +224,7 @@ def _cpuinfo():
 def machine():
     """What a benchmark ran on: CPU, cores, vector ISA, gelu_fast's build, peers' versions."""
     cpu = _cpuinfo()
-    flags = set(cpu.get("flags", "").split())
+    flags = cpu_flags()
     versions = {}
     for package in ("numpy", "scipy", "torch", "onnxruntime", "jax"):
         try:
