@@ -218,6 +218,22 @@ GF_AVX2 GF_INLINE __m256i avx2_saturate(__m256i x_bits, __m256 factor, int mode,
     return _mm256_or_si256(_mm256_or_si256(at_high, at_low), nan);
 }
 
+/* A block's 16 results (halves y0, y1) at out, its `live` lanes; stream:
+ * whole blocks with non-temporal stores (out 64-byte aligned) */
+GF_AVX2 GF_INLINE void avx2_store(float *out, __m256 y0, __m256 y1, unsigned live, int stream)
+{
+    if (live == 0xffff && stream) {
+        _mm256_stream_ps(out, y0);
+        _mm256_stream_ps(out + 8, y1);
+    } else if (live == 0xffff) {
+        _mm256_storeu_ps(out, y0);
+        _mm256_storeu_ps(out + 8, y1);
+    } else {
+        _mm256_maskstore_ps(out, avx2_lanes(live), y0);
+        _mm256_maskstore_ps(out + 8, avx2_lanes(live >> 8), y1);
+    }
+}
+
 /* The block of 16 at out + i (its `live` lanes; x and g: its halves' bits):
  * stored, or held with its gaps packed into the stage.  Returns 1 when some
  * live lane was not in range. */
@@ -240,16 +256,7 @@ GF_AVX2 GF_INLINE int avx2_block(const __m256i *g_bits, const __m256i *x_bits, f
     }
     unsigned taken = avx2_mask(fast[0], fast[1]) & live;
     if (__builtin_expect(taken == live, 1)) {
-        if (live == 0xffff && stream) {
-            _mm256_stream_ps(out + i, y[0]);
-            _mm256_stream_ps(out + i + 8, y[1]);
-        } else if (live == 0xffff) {
-            _mm256_storeu_ps(out + i, y[0]);
-            _mm256_storeu_ps(out + i + 8, y[1]);
-        } else {
-            _mm256_maskstore_ps(out + i, avx2_lanes(live), y[0]);
-            _mm256_maskstore_ps(out + i + 8, avx2_lanes(live >> 8), y[1]);
-        }
+        avx2_store(out + i, y[0], y[1], live, stream);
         return 0;
     }
     __m256i sat[2];
@@ -259,13 +266,7 @@ GF_AVX2 GF_INLINE int avx2_block(const __m256i *g_bits, const __m256i *x_bits, f
     taken |= avx2_mask(sat[0], sat[1]);
     unsigned gap = live & ~taken;
     if (!gap) {
-        if (live == 0xffff && stream) {
-            _mm256_stream_ps(out + i, y[0]);
-            _mm256_stream_ps(out + i + 8, y[1]);
-        } else {
-            _mm256_maskstore_ps(out + i, avx2_lanes(live), y[0]);
-            _mm256_maskstore_ps(out + i + 8, avx2_lanes(live >> 8), y[1]);
-        }
+        avx2_store(out + i, y[0], y[1], live, stream);
         return 1;
     }
     /* held: its results but the gaps, which are packed (no compress on AVX2:
@@ -384,16 +385,8 @@ GF_AVX2 static void tier_f32_avx2_give_back(gf_stage_f32 *stage, const gf_run_f3
         float *held = stage->held[j];
         for (int k = 0; k < 16; k++)
             if (stage->lanes[j] >> k & 1) held[k] = stage->y[packed++];
-        float *out = run->out + stage->at[j];
-        __m256 y0 = _mm256_loadu_ps(held), y1 = _mm256_loadu_ps(held + 8);
-        unsigned live = stage->live[j];
-        if (live == 0xffff && run->stream) {
-            _mm256_stream_ps(out, y0);
-            _mm256_stream_ps(out + 8, y1);
-        } else {
-            _mm256_maskstore_ps(out, avx2_lanes(live), y0);
-            _mm256_maskstore_ps(out + 8, avx2_lanes(live >> 8), y1);
-        }
+        avx2_store(run->out + stage->at[j], _mm256_loadu_ps(held), _mm256_loadu_ps(held + 8), stage->live[j],
+                   run->stream);
     }
     stage->count = stage->blocks = 0;
     if (run->stream) _mm_sfence();  /* the streamed lines reach memory before other threads read them */

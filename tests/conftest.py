@@ -30,6 +30,27 @@ def call(name, x, grad_out=None, **kw):
     return f(x, **kw)
 
 
+def general_kernels(name, x, grad_out=None):
+    """call(), with the vector tiers turned off: the general kernels'
+    results, at the level in use."""
+    from gelu_fast import _ufuncs
+    _ufuncs._set_fast_path(False)
+    try:
+        return call(name, x, grad_out)
+    finally:
+        _ufuncs._set_fast_path(True)
+
+
+def around(v, count=3):
+    """float32 values next to v on both sides, v included"""
+    v = np.float32(v)
+    out, up, down = [v], v, v
+    for _ in range(count):
+        up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(-np.inf))
+        out += [up, down]
+    return out
+
+
 def bit_equal(a, b):
     """Same dtype, shape and bits, nans included (the loops pass a nan input
     through unchanged, so even nan payloads must agree)."""

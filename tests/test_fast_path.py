@@ -10,7 +10,7 @@ import pytest
 import gelu_fast as gf
 from gelu_fast import _ufuncs
 
-from conftest import ALL, assert_within_documented_bound, bit_equal, call
+from conftest import ALL, around, assert_within_documented_bound, bit_equal, call, general_kernels
 
 
 
@@ -38,35 +38,18 @@ def fast_path_back_on():
     _ufuncs._set_fast_path(True)
 
 
-def _general(name, x, grad_out=None):
-    _ufuncs._set_fast_path(False)
-    try:
-        return call(name, x, grad_out)
-    finally:
-        _ufuncs._set_fast_path(True)
-
-
-def _around(v, count=3):
-    """float32 values next to v on both sides, v included"""
-    v = np.float32(v)
-    out = [v]
-    up = down = v
-    for _ in range(count):
-        up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(-np.inf))
-        out += [up, down]
-    return out
 
 
 def boundary_values(name):
     """Every boundary of the fast path, the piece joints, and the specials."""
     v = []
     for b in (*PIECES, LOW[np.float32][name], LOW[np.float16][name], HIGH[name]):
-        v += _around(b)
-    v += _around(FLOAT_PIECES[0]) + _around(FLOAT_PIECES[1])
+        v += around(b)
+    v += around(FLOAT_PIECES[0]) + around(FLOAT_PIECES[1])
     for k in range(-17, 16):  # joints between pieces at odd multiples of 1/4
-        v += _around(k / 4, 2)
+        v += around(k / 4, 2)
     for k in range(-55, 56, 2):  # the float32 tier's joints, odd multiples of 1/16
-        v += _around(k / 16, 2)
+        v += around(k / 16, 2)
     v += [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-38, -1e-38, 3e38, -3e38]
     return np.array(v, dtype=np.float32)
 
@@ -119,7 +102,7 @@ def test_outside_the_pieces_results_are_the_general_kernels(name, dtype):
         outside &= ~((x > FLOAT_PIECES[0]) & (x < FLOAT_PIECES[1]))
     if dtype == np.float16:  # rounding the double result once: the general kernels' value
         outside[:] = True
-    fast, general = call(name, x, g), _general(name, x, g)
+    fast, general = call(name, x, g), general_kernels(name, x, g)
     assert bit_equal(fast[outside], general[outside])
 
 
@@ -181,7 +164,7 @@ def test_signed_zeros_are_the_general_kernels(name):
     if name.endswith("_backward"):
         g = np.resize(np.array([0.0, -0.0, 1.0, -2.0], dtype=np.float32), x.size)
         zero = g == 0
-    assert bit_equal(call(name, x, g)[zero], _general(name, x, g)[zero])
+    assert bit_equal(call(name, x, g)[zero], general_kernels(name, x, g)[zero])
 
 
 @pytest.mark.parametrize("name", [n for n in ALL if n.endswith("_backward")])
@@ -194,7 +177,7 @@ def test_large_grad_out_leaves_the_float32_tier(name):
     levels = [FLOAT_GRAD_OUT_END / 2, FLOAT_GRAD_OUT_END, 3e38, float(np.finfo(np.float32).max)]
     g = rng.choice(np.array(levels + [-v for v in levels], dtype=np.float32), x.size)
     y = call(name, x, g)
-    expected = _general(name, x, g)
+    expected = general_kernels(name, x, g)
     assert bit_equal(np.isinf(y), np.isinf(expected)) and bit_equal(y[np.isinf(y)], expected[np.isinf(y)])
     finite = np.isfinite(y)
     assert_within_documented_bound(name, y[finite], x[finite], g[finite])
@@ -336,7 +319,7 @@ def test_float16_left_lanes_fill_the_stage_many_times(name):
     x = x.astype(np.float16)
     backward = name.endswith("_backward")
     for g in ((grad_out_for(x), np.float16(1.5)) if backward else (None,)):
-        expected = _general(name, x, g)
+        expected = general_kernels(name, x, g)
         assert bit_equal(call(name, x, g), expected)
         xc = x.copy()
         getattr(gf, name)(*((xc,) if g is None else (g, xc)), out=xc)

@@ -9,7 +9,7 @@ import pytest
 import gelu_fast as gf
 from gelu_fast import _ufuncs
 
-from conftest import ALL, assert_within_documented_bound, bit_equal, call
+from conftest import ALL, around, assert_within_documented_bound, bit_equal, call, general_kernels
 
 
 def _level_tiers(level):
@@ -40,21 +40,6 @@ def at_avx2():
     gf.set_num_threads(0)
 
 
-def _general(name, x, g=None):
-    _ufuncs._set_fast_path(False)
-    try:
-        return call(name, x, g)
-    finally:
-        _ufuncs._set_fast_path(True)
-
-
-def _around(v, count=3):
-    v = np.float32(v)
-    out, up, down = [v], v, v
-    for _ in range(count):
-        up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(-np.inf))
-        out += [up, down]
-    return out
 
 
 def values(name, n=20_000, seed=0):
@@ -65,9 +50,9 @@ def values(name, n=20_000, seed=0):
     low, high = SATURATION[name, "float32"]
     edges = []
     for b in (-END, END, low, high):
-        edges += _around(b)
+        edges += around(b)
     for k in range(-55, 56, 2):
-        edges += _around(k / 16, 2)
+        edges += around(k / 16, 2)
     parts = [rng.standard_normal(n), rng.uniform(-END, END, n // 2),
              rng.uniform(low - 5, -END, n // 4), rng.uniform(END, high + 5, n // 4),
              rng.choice([np.inf, -np.inf, np.nan, 1e30, -1e30, 0.0, -0.0, 1e-45, -1e-45], n // 8),
@@ -104,7 +89,7 @@ def test_outside_its_range_the_general_kernels(name):
     taken = np.abs(x) < END
     if g is not None:
         taken &= np.abs(g) < G_END
-    assert bit_equal(call(name, x, g)[~taken], _general(name, x, g)[~taken])
+    assert bit_equal(call(name, x, g)[~taken], general_kernels(name, x, g)[~taken])
 
 
 @pytest.mark.skipif("tier_f32_avx512" not in _level_tiers("avx512"), reason="no AVX-512 tier here")
