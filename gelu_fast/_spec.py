@@ -156,6 +156,7 @@ TIERS = (
     Tier("tier_f32_in_f64_avx512", "float32", "avx512", "tier_avx512.c"),
     Tier("tier_f16_avx512", "float16", "avx512", "tier_avx512.c"),
     Tier("tier_f32_avx2", "float32", "avx2", "tier_avx2.c"),
+    Tier("tier_f16_avx2", "float16", "avx2", "tier_avx2.c"),
 )
 
 

@@ -535,6 +535,7 @@ typedef void gf_general_f64(const gf_f64 *g, ptrdiff_t g_step, const gf_f64 *x, 
 
 struct gf_call {
     int function;    /* its row in the list */
+    int mode;        /* GF_FORWARD, GF_DERIVATIVE or GF_BACKWARD */
     int nin;         /* 1, or 2 (grad_out, x) */
     ptrdiff_t size;  /* bytes per element */
     int stream;      /* the call has at least gf_stream_threshold elements */
@@ -572,6 +573,7 @@ GF_NOINLINE static void gf_tier_stage_f32(const gf_call *call, int first, const 
 
 static void gf_pipeline_f32(const gf_call *call, int first, const gf_run_f32 *run)
 {
+    while (first < gf_tier_count_f32 && !(gf_tiers_f32[first]->modes >> call->mode & 1)) first++;
     if (first < gf_tier_count_f32) gf_tier_stage_f32(call, first, run);
     else call->general.f32(run->g, run->g_step, run->x, run->out, run->n);
 }
@@ -596,6 +598,7 @@ GF_NOINLINE static void gf_tier_stage_f16(const gf_call *call, int first, const 
 
 static void gf_pipeline_f16(const gf_call *call, int first, const gf_run_f16 *run)
 {
+    while (first < gf_tier_count_f16 && !(gf_tiers_f16[first]->modes >> call->mode & 1)) first++;
     if (first < gf_tier_count_f16) gf_tier_stage_f16(call, first, run);
     else call->general.f16(run->g, run->g_step, run->x, run->out, run->n);
 }
@@ -666,11 +669,11 @@ enum { GF_FUNCTIONS(GF_ROW) };
 
 /* gf_NAME_SFX: WEIGHT is the kernel's cost relative to the cheapest (for the
  * thread split) */
-#define GF_ENTRY(NAME, NIN, SFX, WEIGHT)                                                          \
+#define GF_ENTRY(NAME, NIN, MODE, SFX, WEIGHT)                                                    \
     void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
     {                                                                                             \
         (void)data;                                                                               \
-        gf_call call = {GF_ROW_##NAME, NIN, sizeof(gf_##SFX), dimensions[0] >= gf_stream_threshold, \
+        gf_call call = {GF_ROW_##NAME, MODE, NIN, sizeof(gf_##SFX), dimensions[0] >= gf_stream_threshold, \
                         {.SFX = NAME##_##SFX##_general}, gf_dense_##SFX};                         \
         gf_dispatch(&call, NIN + 1, args, dimensions[0], steps, WEIGHT, sizeof(gf_##SFX));        \
     }
@@ -678,10 +681,10 @@ enum { GF_FUNCTIONS(GF_ROW) };
 /* Every function of the list, for each storage type.  Costs relative to the
  * float32 kernel: float16 adds its conversions, float64 does double-double
  * work in half the lanes. */
-#define GF_INSTANTIATE(NAME, NIN, MODE, TABLES)                     \
-    GF_GENERAL_##NIN(NAME, f16, f32) GF_ENTRY(NAME, NIN, f16, 4)    \
-    GF_GENERAL_##NIN(NAME, f32, f32) GF_ENTRY(NAME, NIN, f32, 1)    \
-    GF_GENERAL_##NIN(NAME, f64, f64) GF_ENTRY(NAME, NIN, f64, 4)
+#define GF_INSTANTIATE(NAME, NIN, MODE, TABLES)                         \
+    GF_GENERAL_##NIN(NAME, f16, f32) GF_ENTRY(NAME, NIN, MODE, f16, 4)  \
+    GF_GENERAL_##NIN(NAME, f32, f32) GF_ENTRY(NAME, NIN, MODE, f32, 1)  \
+    GF_GENERAL_##NIN(NAME, f64, f64) GF_ENTRY(NAME, NIN, MODE, f64, 4)
 GF_FUNCTIONS(GF_INSTANTIATE)
 
 #define GF_LOOP_ROW(NAME, NIN, MODE, TABLES) {gf_##NAME##_f16, gf_##NAME##_f32, gf_##NAME##_f64},

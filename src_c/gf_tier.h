@@ -24,6 +24,8 @@
 /* What a function's factor F(x) multiplies: x (forward), nothing (the
  * derivatives) or grad_out (backward); the MODE of gf_functions.h. */
 enum { GF_FORWARD, GF_DERIVATIVE, GF_BACKWARD };
+/* a tier's `modes`: those of the functions it takes, 1 << mode each */
+#define GF_ALL_MODES ((1u << GF_FORWARD) | (1u << GF_DERIVATIVE) | (1u << GF_BACKWARD))
 
 /* A run of float32 elements: out[i] = f(g[i * g_step], x[i]) for 0 <= i < n,
  * g only for backward functions (g_step 1, or 0 for one broadcast grad_out).
@@ -76,6 +78,7 @@ typedef struct {
     /* the x it covers: x_low <= x < x_high, or |x| < x_high where x_low is
      * -x_high; for backward, where also |grad_out| < grad_out_end */
     float x_low, x_high, grad_out_end;
+    unsigned modes;             /* the functions it takes (the others skip it) */
 } gf_tier_f32;
 
 /* float16 data: the same, without held blocks (the tier stores each block at
@@ -102,6 +105,7 @@ typedef struct {
     int (*supported)(void);
     ptrdiff_t (*take)(int i, const gf_run_f16 *run, ptrdiff_t start, gf_stage_f16 *stage);
     float x_low, x_high, grad_out_end;
+    unsigned modes;
 } gf_tier_f16;
 
 #endif

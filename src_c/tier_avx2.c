@@ -1,7 +1,9 @@
 /* The AVX2 tier (gf_tier.h says what a tier is), for the avx2 level
  * (x86-64-v3: AVX2 and FMA):
  * - tier_f32_avx2: float32 data in float32 arithmetic, |x| < 3.4375 (and, for
- *   backward, |grad_out| < 2^120).
+ *   backward, |grad_out| < 2^120);
+ * - tier_f16_avx2: float16 data of the forward functions, the same way
+ *   (below, at its code).
  * What it leaves goes to the general kernels of gelu_kernels.h.
  *
  * Formula, algorithm and error bound: those of the float32 tier of
@@ -42,7 +44,7 @@
 #include "gf_tier_tables.h"
 
 #if defined(__clang__)
-#define GF_AVX2 __attribute__((target("avx2,fma")))
+#define GF_AVX2 __attribute__((target("avx2,fma,f16c")))
 #else
 #define GF_AVX2 __attribute__((target("arch=x86-64-v3")))
 #endif
@@ -392,11 +394,71 @@ GF_AVX2 static void tier_f32_avx2_give_back(gf_stage_f32 *stage, const gf_run_f3
     if (run->stream) _mm_sfence();  /* the streamed lines reach memory before other threads read them */
 }
 
+/* ---- float16 data ------------------------------------------------------ *
+ *
+ * tier_f16_avx2 takes float16 data of the forward functions: widened exactly
+ * (vcvtph2ps), evaluated as above, rounded to half (vcvtps2ph, nearest-even).
+ * The float32 result is within 1 ULP of the exact value (at most 0.93 over
+ * every float32 input, tests/test_exhaustive_float32.py; the halves are among
+ * them), so where rounding it 2 float32 ULP down and 2 up gives the same half,
+ * that half is the correctly rounded one.  Left for the general kernels: the
+ * lanes that close to a midpoint between halves, results below 2^-100 in
+ * magnitude (zeros included, whose sign the test cannot settle), and x
+ * outside |x| < 3.4375 (inf and nan included).  The derivatives are not
+ * taken: their error is bounded relative to their scale, not to the result,
+ * which near their zero is smaller. */
+GF_AVX2 static ptrdiff_t tier_f16_avx2_take(int f, const gf_run_f16 *run, ptrdiff_t start, gf_stage_f16 *stage)
+{
+    const float (*table)[8] = avx2_pieces[f];
+    const ptrdiff_t n = run->n;
+    const __m256i two = _mm256_set1_epi32(2);
+    for (ptrdiff_t i = start; i < n; i += 8) {
+        const ptrdiff_t m = n - i < 8 ? n - i : 8;
+        uint16_t part[8] = {0}, results[8];
+        const uint16_t *xs = run->x + i;
+        if (m < 8) {  /* the tail, through a buffer: no 16-bit masked loads and stores in AVX2 */
+            memcpy(part, xs, (size_t)m * sizeof *xs);
+            xs = part;
+        }
+        __m256i x_bits = GF_F2I(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)xs)));
+        __m256 y;
+        __m256i in_range = avx2_forward(x_bits, table, &y);
+        __m256i y_bits = GF_F2I(y);
+        __m256i not_tiny = _mm256_cmpgt_epi32(_mm256_and_si256(y_bits, _mm256_set1_epi32(0x7fffffff)),
+                                              _mm256_set1_epi32(0x0d7fffff));  /* |y| >= 2^-100 */
+        __m128i h = _mm256_cvtps_ph(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m128i below = _mm256_cvtps_ph(GF_I2F(_mm256_sub_epi32(y_bits, two)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m128i above = _mm256_cvtps_ph(GF_I2F(_mm256_add_epi32(y_bits, two)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m128i settled = _mm_packs_epi16(_mm_cmpeq_epi16(below, above), _mm_setzero_si128());
+        unsigned live = (1u << m) - 1u;
+        unsigned taken = (unsigned)_mm256_movemask_ps(GF_I2F(_mm256_and_si256(in_range, not_tiny)))
+                         & (unsigned)_mm_movemask_epi8(settled) & live;
+        unsigned left = live & ~taken;
+        for (int k = 0; k < 8; k++) {  /* before the store: in place, out is x */
+            if (!(left >> k & 1)) continue;
+            stage->x[stage->count] = xs[k];
+            stage->g[stage->count] = 0;
+            stage->at[stage->count++] = i + k;
+        }
+        if (m == 8) {
+            _mm_storeu_si128((__m128i *)(run->out + i), h);  /* the left lanes' results come later */
+        } else {
+            _mm_storeu_si128((__m128i *)results, h);
+            memcpy(run->out + i, results, (size_t)m * sizeof *results);
+        }
+        if (stage->count > GF_STAGE16_LANES - 8) return i + m;
+    }
+    return n;
+}
+
 const gf_tier_f32 tier_f32_avx2 = {"tier_f32_avx2", GF_ISA_AVX2, tier_avx2_supported, tier_f32_avx2_take,
-                                   tier_f32_avx2_give_back, -3.4375f, 3.4375f, 0x1p120f};
+                                   tier_f32_avx2_give_back, -3.4375f, 3.4375f, 0x1p120f, GF_ALL_MODES};
+const gf_tier_f16 tier_f16_avx2 = {"tier_f16_avx2", GF_ISA_AVX2, tier_avx2_supported, tier_f16_avx2_take,
+                                   -3.4375f, 3.4375f, 0, 1u << GF_FORWARD};
 
 #else /* not in this build: no CPU runs it */
 
-const gf_tier_f32 tier_f32_avx2 = {"tier_f32_avx2", GF_ISA_AVX2, NULL, NULL, NULL, 0, 0, 0};
+const gf_tier_f32 tier_f32_avx2 = {"tier_f32_avx2", GF_ISA_AVX2, NULL, NULL, NULL, 0, 0, 0, 0};
+const gf_tier_f16 tier_f16_avx2 = {"tier_f16_avx2", GF_ISA_AVX2, NULL, NULL, 0, 0, 0, 0};
 
 #endif

@@ -728,17 +728,18 @@ GF_AVX512 static ptrdiff_t tier_f16_avx512_take(int f, const gf_run_f16 *run, pt
  * the float32 tier, GF_PIECES_NEG_END and GF_PIECES_POS_END for the double
  * pieces, whose backward lanes need a finite grad_out */
 const gf_tier_f32 tier_f32_avx512 = {"tier_f32_avx512", GF_ISA_AVX512, tier_avx512_supported,
-                                     tier_f32_avx512_take, tier_avx512_give_back, -3.4375f, 3.4375f, 0x1p120f};
+                                     tier_f32_avx512_take, tier_avx512_give_back, -3.4375f, 3.4375f, 0x1p120f,
+                                     GF_ALL_MODES};
 const gf_tier_f32 tier_f32_in_f64_avx512 = {"tier_f32_in_f64_avx512", GF_ISA_AVX512, tier_avx512_supported,
                                             tier_f32_in_f64_avx512_take, tier_avx512_give_back, -4.25f, 3.75f,
-                                            INFINITY};
+                                            INFINITY, GF_ALL_MODES};
 const gf_tier_f16 tier_f16_avx512 = {"tier_f16_avx512", GF_ISA_AVX512, tier_avx512_supported,
-                                     tier_f16_avx512_take, -4.25f, 3.75f, INFINITY};
+                                     tier_f16_avx512_take, -4.25f, 3.75f, INFINITY, GF_ALL_MODES};
 
 #else /* not in this build: no CPU runs them */
 
-const gf_tier_f32 tier_f32_avx512 = {"tier_f32_avx512", GF_ISA_AVX512, NULL, NULL, NULL, 0, 0, 0};
-const gf_tier_f32 tier_f32_in_f64_avx512 = {"tier_f32_in_f64_avx512", GF_ISA_AVX512, NULL, NULL, NULL, 0, 0, 0};
-const gf_tier_f16 tier_f16_avx512 = {"tier_f16_avx512", GF_ISA_AVX512, NULL, NULL, 0, 0, 0};
+const gf_tier_f32 tier_f32_avx512 = {"tier_f32_avx512", GF_ISA_AVX512, NULL, NULL, NULL, 0, 0, 0, 0};
+const gf_tier_f32 tier_f32_in_f64_avx512 = {"tier_f32_in_f64_avx512", GF_ISA_AVX512, NULL, NULL, NULL, 0, 0, 0, 0};
+const gf_tier_f16 tier_f16_avx512 = {"tier_f16_avx512", GF_ISA_AVX512, NULL, NULL, 0, 0, 0, 0};
 
 #endif

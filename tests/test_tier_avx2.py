@@ -12,13 +12,13 @@ from gelu_fast import _ufuncs
 from conftest import ALL, around, assert_within_documented_bound, bit_equal, call, general_kernels
 
 
-def _level_tiers(level):
+def _level_tiers(level, dtype="float32"):
     if level not in _ufuncs.isa_available():
         return {}
     before = _ufuncs.isa()
     try:
         _ufuncs._set_isa(level)
-        return {t["name"]: t for t in _ufuncs._tiers()["float32"]}
+        return {t["name"]: t for t in _ufuncs._tiers()[dtype]}
     finally:
         _ufuncs._set_isa(before)
 
@@ -158,3 +158,35 @@ def test_streamed_threaded_and_rare_gaps(name):
                 out = buf[offset:offset + x.size]
                 getattr(gf, name)(*((x,) if g is None else (g, x)), out=out)
                 assert bit_equal(out, expected), (threads, threshold, offset)
+
+
+F16_TIER = "tier_f16_avx2" in _level_tiers("avx2", "float16")
+ALL_HALVES = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_float16_every_input_is_the_general_kernels_bit_for_bit(name):
+    """All 65,536 float16 inputs: tier_f16_avx2 (forward functions) rounds
+    correctly, as the general kernels do; the other functions skip it.  Also
+    in place, strided and cut into every tail length."""
+    assert F16_TIER
+    g = np.float16(-1.5) if name.endswith("_backward") else None
+    expected = general_kernels(name, ALL_HALVES, g)
+    assert bit_equal(call(name, ALL_HALVES, g), expected)
+    xc = ALL_HALVES.copy()
+    getattr(gf, name)(*((xc,) if g is None else (g, xc)), out=xc)
+    assert bit_equal(xc, expected)
+    assert bit_equal(call(name, np.repeat(ALL_HALVES, 2)[::2], g), expected)
+    for n in range(1, 20):
+        assert bit_equal(call(name, ALL_HALVES[1000:1000 + n], g), expected[1000:1000 + n])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_float16_left_lanes_over_many_stages(name):
+    """Mostly lanes the float16 tier leaves (|x| >= 3.4375), scattered among
+    ones it takes: every result where the general kernels put it"""
+    assert F16_TIER
+    rng = np.random.default_rng(9)
+    x = rng.uniform(-9, 9, 50_001).astype(np.float16)
+    g = np.float16(0.75) if name.endswith("_backward") else None
+    assert bit_equal(call(name, x, g), general_kernels(name, x, g))
