@@ -1,8 +1,10 @@
-/* Inner loops for the gelu_fast ufuncs, generated from the scalar kernels in
- * gelu_kernels.h: a contiguous loop (and its in-place twin) that the compiler
- * vectorizes, compiled once per x86 ISA level and picked at load time, a strided
- * loop for everything else, OpenMP splitting of long runs into contiguous
- * chunks, and restoration of the caller's floating-point exception flags. */
+/* The loop layer of the gelu_fast ufuncs: the entry points NumPy calls, the
+ * split of a call across threads (OpenMP, contiguous chunks), the copies an
+ * overlapping out= needs, strided data through blocks, the restoration of the
+ * caller's floating-point exception flags, and the pipeline that runs a dense
+ * run through the tiers of its storage type (gf_tier.h) and then the general
+ * kernels of gelu_kernels.h, whose contiguous loops are compiled once per x86
+ * instruction-set level, the level in use picked at import. */
 #include <fenv.h>
 #include <stdint.h>
 #include <stdlib.h>
