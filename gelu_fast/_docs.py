@@ -16,23 +16,28 @@ own first line.
 import inspect
 import textwrap
 
-from gelu_fast._spec import BY_NAME, FUNCTIONS
+from gelu_fast._spec import BY_NAME, FUNCTIONS, FUSED
 
-# ULP, for float32 and float64 results; float16 results are correctly rounded.
+# ULP, for float32 and float64 results; float16 and bfloat16 results are
+# correctly rounded.
 BOUNDS = {f.name: {"float32": f.bound_f32, "float64": f.bound_f64} for f in FUNCTIONS}
 
 _KEYWORDS = "/, out=None, *, where=True, casting='same_kind', order='K', dtype=None, subok=True[, signature]"
 
 
 def _signature_line(name):
-    return f"{name}({', '.join(BY_NAME[name].inputs)}, {_KEYWORDS})"
+    keywords = _KEYWORDS
+    if getattr(BY_NAME[name], "nout", 1) == 2:
+        keywords = keywords.replace("out=None", "out=(None, None)")
+    return f"{name}({', '.join(BY_NAME[name].inputs)}, {keywords})"
 
 
 _PARAMETERS_UNARY = """Parameters
 ----------
 x : array_like
     Input values.  float16, float32 and float64 have loops of their own;
-    integers are cast as for ``np.sin`` (int8 to float16, int64 to float64).
+    integers are cast as for ``np.sin`` (int8 to float16, int64 to float64);
+    ml_dtypes' bfloat16 has loops of its own where ml_dtypes is installed.
 out : ndarray, optional
     Where to write the result (may be ``x`` itself).
 where, casting, order, dtype, subok, signature
@@ -91,7 +96,7 @@ def _unary_doc(name):
         f"- float32: <= {BOUNDS[name]['float32']} ULP on every one of the 2**32 inputs (checked\n"
         f"  exhaustively: at most {f.measured_f32} with the AVX-512 fast path, 0.5007 without).",
         f"- float64: <= {BOUNDS[name]['float64']} ULP against mpmath.",
-        "- float16: correctly rounded, every input.",
+        "- float16 and bfloat16: correctly rounded, every input.",
     ])
     how = _HOW.format(
         float_tier="one rounding of a small term before the final one" if forward
@@ -113,7 +118,7 @@ def _backward_doc(name):
         f"- float32: <= {BOUNDS[name]['float32']} ULP.",
         f"- float64: <= {BOUNDS[name]['float64']} ULP against mpmath, down to the deep tail for any\n"
         "  grad_out (grad_out enters before the final scaling).",
-        "- float16: correctly rounded.",
+        "- float16 and bfloat16: correctly rounded.",
     ])
     how = _HOW.format(float_tier="the factor as an error-free float pair, times grad_out with the "
                                  "product split exactly",
@@ -130,8 +135,73 @@ def _backward_doc(name):
     ]) + "\n"
 
 
+_FORM_TITLE = {"gelu": "exact", "gelu_tanh": "tanh-approximated", "gelu_sigmoid": "sigmoid-approximated"}
+
+_FUSED_TITLE = {
+    "bias": "Fused bias and {title} GELU: {form}(x + bias) in one pass.",
+    "bias_backward": "Backward pass of the fused bias and {title} GELU: grad_out * {form}_grad(x + bias).",
+    "gate": "GeGLU with the {title} GELU: {form}(a) * b in one pass.",
+    "gate_backward": "Backward pass of GeGLU with the {title} GELU: the gradients of {form}(a) * b.",
+}
+
+_FUSED_WHAT = {
+    "bias": """``bias`` broadcasts against ``x`` as for any binary ufunc: a bias of shape
+(n,) adds to every row of an (m, n) ``x``.  The bias gradient of the backward
+pass is ``bias_{form}_backward(grad_out, x, bias).sum(axis=0)``.""",
+    "bias_backward": """The gradient with respect to ``x``; the bias gradient is its sum over the
+rows, which NumPy computes.""",
+    "gate": """``a`` is the gated half of the projection, ``b`` the linear one
+(``gelu_fast.functional.geglu`` takes the two halves of one array).""",
+    "gate_backward": """Returns the pair (grad_a, grad_b) = (grad_out * b * {form}_grad(a),
+grad_out * {form}(a)), with grad_out * b rounded first, as one ufunc with two
+outputs.""",
+}
+
+_FUSED_EXAMPLE = {
+    "bias": ">>> gf.{name}(np.array([-1.0, 0.0, 1.0]), 0.5)",
+    "bias_backward": ">>> gf.{name}(2.0, np.array([-1.0, 0.0, 1.0]), 0.5)",
+    "gate": ">>> gf.{name}(np.array([-1.0, 0.0, 1.0]), 2.0)",
+    "gate_backward": ">>> gf.{name}(1.0, np.array([-1.0, 0.0, 1.0]), 2.0)",
+}
+
+_FUSED_THREADS = """Threads: a call splits across threads as the plain ufuncs do.  Where NumPy
+calls the loop once per row (a per-row bias broadcast over a 2-D ``x``, or
+rows that are not evenly spaced, such as the halves of one projection), rows
+of a few thousand elements are too short to split, so such a call runs on one
+thread; ``gelu_fast.functional`` runs the rows of such arrays across the
+threads in one call, with the same results."""
+
+
+def _fused_doc(name):
+    f = BY_NAME[name]
+    composed = BY_NAME[f.first if f.op != "gate_backward" else f.second]
+    accuracy = (
+        f"Accuracy: {composed.name}'s at the intermediate as rounded in the working dtype\n"
+        f"(<= {composed.bound_f32} ULP in float32, <= {composed.bound_f64} in float64; float16 and "
+        "bfloat16\ncorrectly rounded)")
+    accuracy += {"bias": ".", "bias_backward": ".",
+                 "gate": ", then the product with b, rounded once.",
+                 "gate_backward": "; grad_b: the forward result times grad_out, rounded once."}[f.op]
+    return "\n\n".join([
+        _signature_line(name),
+        _FUSED_TITLE[f.op].format(title=_FORM_TITLE[f.form], form=f.form),
+        f"Bit-identical to ``{f.composition}`` in the working dtype: the same\n"
+        "arithmetic, without the temporaries and extra passes over memory.",
+        _FUSED_WHAT[f.op].format(form=f.form),
+        accuracy,
+        "Parameters\n----------\n" + "\n".join(f"{p} : array_like" for p in f.inputs)
+        + "\nout : ndarray" + (" or tuple of two" if f.nout == 2 else "") + ", optional\n"
+        "    Where to write the result (may be an input itself).\n"
+        "where, casting, order, dtype, subok, signature\n    As for every ``numpy.ufunc``.",
+        _FUSED_THREADS,
+        "Examples\n--------\n>>> import numpy as np, gelu_fast as gf\n"
+        + _FUSED_EXAMPLE[f.op].format(name=name) + f"\n{f.example}",
+    ]) + "\n"
+
+
 # (the examples are float64, so that the printed digits are the same on every CPU)
 DOCS = {f.name: (_backward_doc if f.kind == "backward" else _unary_doc)(f.name) for f in FUNCTIONS}
+DOCS.update({f.name: _fused_doc(f.name) for f in FUSED})
 # What NumPy shows under its own generated first line where document() cannot
 # set __doc__: the same text without the signature line.
 C_DOCS = {name: doc.split("\n\n", 1)[1] for name, doc in DOCS.items()}

@@ -44,6 +44,9 @@ class Function:
     def inputs(self):
         return ("grad_out", "x") if self.kind == "backward" else ("x",)
 
+    nout = 1
+    outputs = ("out",)
+
     @property
     def derivative(self):
         """The derivative of its forward function."""
@@ -122,12 +125,87 @@ FUNCTIONS = (
         example="array([-0.13555921,  1.        ,  2.13555921])"),
 )
 
-BY_NAME = {f.name: f for f in FUNCTIONS}
-NAMES = tuple(f.name for f in FUNCTIONS)
+
+
+class Fused:
+    """One fused ufunc: a forward function of FUNCTIONS (``form``) composed
+    with the elementwise step next to it in a network layer, in one pass.
+
+    op "bias": form(x + bias); "bias_backward": grad_out * form'(x + bias);
+    "gate" (GeGLU): form(a) * b; "gate_backward": the pair (grad_a, grad_b) =
+    (form_backward(grad_out * b, a), grad_out * form(a)).  Each step is
+    NumPy's own arithmetic in the working dtype, so each result is
+    bit-identical to the composition of NumPy's ufuncs and ours that
+    ``composition`` spells.  ``first`` and ``second`` are the functions the C
+    loop composes (gelu_loops.c, GF_FUSED).
+    """
+
+    _SHAPES = {  # op: (inputs, outputs)
+        "bias": (("x", "bias"), ("out",)),
+        "bias_backward": (("grad_out", "x", "bias"), ("out",)),
+        "gate": (("a", "b"), ("out",)),
+        "gate_backward": (("grad_out", "a", "b"), ("grad_a", "grad_b")),
+    }
+
+    def __init__(self, op, form, example=""):
+        assert op in self._SHAPES and form in ("gelu", "gelu_tanh", "gelu_sigmoid"), (op, form)
+        self.op, self.form = op, form
+        suffix = form[len("gelu"):]
+        self.name = {"bias": f"bias_{form}", "bias_backward": f"bias_{form}_backward",
+                     "gate": f"geglu{suffix}", "gate_backward": f"geglu{suffix}_backward"}[op]
+        self.kind = "fused"
+        self.inputs, self.outputs = self._SHAPES[op]
+        self.example = example  # the docstring example's output (gelu_fast/_docs.py)
+        backward = form + "_backward"
+        self.first, self.second = {"bias": (form, form), "bias_backward": (backward, backward),
+                                   "gate": (form, form), "gate_backward": (form, backward)}[op]
+        self.composition = {
+            "bias": f"{form}(np.add(x, bias))",
+            "bias_backward": f"{backward}(grad_out, np.add(x, bias))",
+            "gate": f"np.multiply({form}(a), b)",
+            "gate_backward": f"({backward}(np.multiply(grad_out, b), a), np.multiply(grad_out, {form}(a)))",
+        }[op]
+
+    @property
+    def nin(self):
+        return len(self.inputs)
+
+    @property
+    def nout(self):
+        return len(self.outputs)
+
+    def __repr__(self):
+        return f"Fused({self.op!r}, {self.form!r})"
+
+
+_FUSED_EXAMPLES = {
+    'bias_gelu': 'array([-0.15426877,  0.34573123,  1.3997892 ])',
+    'bias_gelu_tanh': 'array([-0.15428599,  0.34571401,  1.39957158])',
+    'bias_gelu_sigmoid': 'array([-0.14961156,  0.35038844,  1.3916622 ])',
+    'bias_gelu_backward': 'array([0.26500975, 1.73499025, 2.25493838])',
+    'bias_gelu_tanh_backward': 'array([0.26526019, 1.73473981, 2.25542159])',
+    'bias_gelu_sigmoid_backward': 'array([0.24155618, 1.75844382, 2.19769613])',
+    'geglu': 'array([-0.31731051,  0.        ,  1.68268949])',
+    'geglu_tanh': 'array([-0.31761602,  0.        ,  1.68238398])',
+    'geglu_sigmoid': 'array([-0.30840847,  0.        ,  1.69159153])',
+    'geglu_backward': '(array([-0.16663094,  1.        ,  2.16663094]), array([-0.15865525,  0.        ,  0.84134475]))',
+    'geglu_tanh_backward': '(array([-0.16592817,  1.        ,  2.16592817]), array([-0.15880801,  0.        ,  0.84119199]))',
+    'geglu_sigmoid_backward': '(array([-0.13555921,  1.        ,  2.13555921]), array([-0.15420423,  0.        ,  0.84579577]))',
+}
+
+FUSED = tuple(Fused(op, form) for op in ("bias", "bias_backward", "gate", "gate_backward")
+              for form in ("gelu", "gelu_tanh", "gelu_sigmoid"))
+for _f in FUSED:
+    _f.example = _FUSED_EXAMPLES[_f.name]
+
+BY_NAME = {f.name: f for f in FUNCTIONS + FUSED}
+# every ufunc, in the order of the C loop table: FUNCTIONS, then FUSED
+NAMES = tuple(f.name for f in FUNCTIONS + FUSED)
 
 
 def names(kind=None):
-    """The functions' names in table order, those of one kind if given."""
+    """The plain functions' names in table order, those of one kind if given
+    (the fused ones: FUSED)."""
     return [f.name for f in FUNCTIONS if kind is None or f.kind == kind]
 
 
@@ -172,6 +250,9 @@ def c_header():
     """The text of src_c/gf_functions.h."""
     rows = "".join(f"    X({f.name}, {f.nin}, {_C_KIND[f.kind]}, {f.tables}) \\\n"
                    for f in FUNCTIONS)
+    fused = "".join(f"    X({f.name}, {f.nin}, {f.nout}, GF_OP_{f.op.split('_')[0].upper()}"
+                    f"{'_BACKWARD' if f.op == 'gate_backward' else ''}, {f.first}, {f.second}) \\\n"
+                    for f in FUSED)
     tiers = "".join(f"#define GF_TIERS_{sfx}(X)" + "".join(f" X({t.name})" for t in TIERS if t.sfx == sfx)
                     + "\n" for sfx in ("f16", "f32"))
     return (
@@ -182,12 +263,17 @@ def c_header():
         " * the table's order (the order of gf_loop_table): NIN its inputs (2 for the\n"
         " * backward functions, grad_out and x), MODE what the fast path's factor\n"
         " * multiplies (gf_tier.h), TABLES the function whose tables (gf_pieces.h)\n"
-        " * the tiers evaluate: its own, or its derivative's.  GF_TIERS_f16(X) and\n"
+        " * the tiers evaluate: its own, or its derivative's.  GF_FUSED(X) applies\n"
+        " * X(NAME, NIN, NOUT, OP, FIRST, SECOND) to each fused function, which\n"
+        " * follow them in the loop table: OP its elementwise step, FIRST and SECOND\n"
+        " * the functions of the list it composes.  GF_TIERS_f16(X) and\n"
         " * GF_TIERS_f32(X) apply X(NAME) to the tiers of each storage type, in the\n"
         " * order the loops run them (gelu_fast/_spec.py, TIERS). */\n"
         "#ifndef GF_FUNCTIONS_H\n#define GF_FUNCTIONS_H\n\n"
-        f"#define GF_FUNCTION_COUNT {len(FUNCTIONS)}\n\n"
-        "#define GF_FUNCTIONS(X) \\\n" + rows + "\n" + tiers + "\n"
+        f"#define GF_FUNCTION_COUNT {len(FUNCTIONS)}\n"
+        f"#define GF_FUSED_COUNT {len(FUSED)}\n\n"
+        "#define GF_FUNCTIONS(X) \\\n" + rows + "\n"
+        "#define GF_FUSED(X) \\\n" + fused + "\n" + tiers + "\n"
         "#endif\n")
 
 

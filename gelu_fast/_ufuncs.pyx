@@ -5,10 +5,13 @@ No numerics live here; see src_c/gelu_kernels.h for the kernels and their error
 bounds, and gelu_fast/_docs.py for the docstrings.
 """
 cimport numpy as cnp
-from numpy cimport PyUFuncGenericFunction, PyUFunc_FromFuncAndData, PyUFunc_None
+from numpy cimport (PyUFuncGenericFunction, PyUFunc_FromFuncAndData, PyUFunc_None,
+                    PyUFunc_RegisterLoopForType)
 
 from gelu_fast._docs import C_DOCS, document
-from gelu_fast._spec import FUNCTIONS
+from gelu_fast._spec import FUNCTIONS, FUSED
+
+ALL = FUNCTIONS + FUSED
 
 cnp.import_array()
 cnp.import_ufunc()
@@ -20,6 +23,8 @@ cdef extern from "gelu_fast.h":
     ctypedef void gf_loop(char **, const Py_ssize_t *, const Py_ssize_t *, void *) noexcept nogil
     const char *gf_function_name(int i) nogil
     gf_loop *const *gf_function_loops(int i) nogil
+    void gf_run_rows(gf_loop *loop, int nargs, char **args, Py_ssize_t rows, Py_ssize_t cols,
+                     const Py_ssize_t *row_steps, const Py_ssize_t *steps) nogil
     void gf_set_num_threads(int n) nogil
     int gf_get_num_threads() nogil
     int gf_openmp_enabled() nogil
@@ -42,21 +47,23 @@ cdef extern from "gf_testing.h":
     int gf_get_tier_range(int bits, int k, float *x_low, float *x_high, float *grad_out_end) nogil
     int gf_get_saturation(int i, int bits, float *low, float *high) nogil
 
-cdef char unary_types[6]
-unary_types[:] = [NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE]
-cdef char binary_types[9]
-binary_types[:] = [NPY_HALF, NPY_HALF, NPY_HALF, NPY_FLOAT, NPY_FLOAT, NPY_FLOAT,
-                   NPY_DOUBLE, NPY_DOUBLE, NPY_DOUBLE]
+# The loops' type lists, float16, float32 and float64 in turn, for every
+# argument count a ufunc of the list has (up to 5: 3 inputs, 2 outputs).
+cdef char loop_types[6][15]
+for _nargs in range(2, 6):
+    for _k, _t in enumerate((NPY_HALF, NPY_FLOAT, NPY_DOUBLE)):
+        for _j in range(_nargs):
+            loop_types[_nargs][_k * _nargs + _j] = _t
 cdef void *no_data[3]
 no_data[:] = [NULL, NULL, NULL]
 
 # The C side was built from the same function list (gelu_fast/_spec.py) as
 # this package: function i of each is the same function.
-for _i, _f in enumerate(FUNCTIONS):
+for _i, _f in enumerate(ALL):
     if gf_function_name(_i) == NULL or gf_function_name(_i).decode() != _f.name:
         raise ImportError(f"gelu_fast: the extension's function {_i} is not {_f.name!r}: "
                           "it was built from another gelu_fast/_spec.py; rebuild it")
-if gf_function_name(len(FUNCTIONS)) != NULL:
+if gf_function_name(len(ALL)) != NULL:
     raise ImportError("gelu_fast: the extension has more functions than gelu_fast/_spec.py; rebuild it")
 
 # NumPy keeps pointers to the name and doc strings: these bytes live as long as
@@ -64,18 +71,41 @@ if gf_function_name(len(FUNCTIONS)) != NULL:
 _keep_alive = []
 
 
-cdef object _make_ufunc(str name, int row, int nin):
+cdef object _make_ufunc(str name, int row, int nin, int nout):
     # NumPy keeps the loops' address: the C table is static
     cdef PyUFuncGenericFunction *loops = <PyUFuncGenericFunction *>gf_function_loops(row)
     cdef bytes name_b = name.encode()
     cdef bytes doc_b = C_DOCS[name].encode()
-    cdef char *types = &unary_types[0] if nin == 1 else &binary_types[0]
     _keep_alive.extend((name_b, doc_b))
-    ufunc = PyUFunc_FromFuncAndData(loops, no_data, types, 3, nin, 1, PyUFunc_None,
-                                    name_b, doc_b, 0)
+    ufunc = PyUFunc_FromFuncAndData(loops, no_data, &loop_types[nin + nout][0], 3, nin, nout,
+                                    PyUFunc_None, name_b, doc_b, 0)
     # the full docstring, its first line naming the inputs (grad_out, x)
     document(ufunc)
     return ufunc
+
+
+def _bfloat16():
+    """ml_dtypes' bfloat16 dtype where ml_dtypes is installed, else None."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    if ml_dtypes is None:  # blocked in sys.modules
+        return None
+    import numpy as np
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+cdef _add_bfloat16_loops(dict ufuncs, bf16):
+    """Register each ufunc's bfloat16 loop for the dtype's number (a user
+    dtype's, given out at ml_dtypes' import)."""
+    cdef int types[5]
+    cdef int typenum = bf16.num
+    for row, f in enumerate(ALL):
+        for j in range(f.nin + f.nout):
+            types[j] = typenum
+        PyUFunc_RegisterLoopForType(ufuncs[f.name], typenum,
+                                    <PyUFuncGenericFunction>gf_function_loops(row)[3], types, NULL)
 
 
 # The instruction-set levels, lowest first, and the one in use: the best
@@ -120,7 +150,41 @@ def isa():
 _fast_path = False
 _set_isa(_isa_from_environment())
 
-UFUNCS = {f.name: _make_ufunc(f.name, row, f.nin) for row, f in enumerate(FUNCTIONS)}
+UFUNCS = {f.name: _make_ufunc(f.name, row, f.nin, f.nout) for row, f in enumerate(ALL)}
+BFLOAT16 = _bfloat16()
+if BFLOAT16 is not None:
+    _add_bfloat16_loops(UFUNCS, BFLOAT16)
+
+_ROWS = {f.name: row for row, f in enumerate(ALL)}
+
+
+def _run_rows(str name, tuple arrays):
+    """Run ufunc `name` over 2-D arrays of one shape and one dtype (its
+    inputs, then its outputs: any strides, stride 0 included), the rows split
+    across the threads (gf_run_rows).  The caller checks that no output
+    overlaps an input, unless it is that input itself."""
+    import numpy as np
+    cdef int nargs = len(arrays)
+    cdef char *args[5]
+    cdef Py_ssize_t row_steps[5]
+    cdef Py_ssize_t steps[5]
+    cdef Py_ssize_t rows, cols
+    dtype = arrays[0].dtype
+    kind = {np.dtype(np.float16): 0, np.dtype(np.float32): 1, np.dtype(np.float64): 2}.get(dtype)
+    if kind is None and dtype == BFLOAT16:
+        kind = 3
+    f = ALL[_ROWS[name]]
+    if kind is None or nargs != f.nin + f.nout or any(a.dtype != dtype for a in arrays):
+        raise TypeError(f"_run_rows: {name} takes {f.nin + f.nout} arrays of one dtype")
+    rows, cols = arrays[0].shape
+    for k, a in enumerate(arrays):
+        if a.shape != (rows, cols):
+            raise ValueError("_run_rows: the arrays' shapes differ")
+        args[k] = <char *><size_t>a.__array_interface__["data"][0]
+        row_steps[k], steps[k] = a.strides
+    cdef gf_loop *loop = gf_function_loops(_ROWS[name])[kind]
+    with nogil:
+        gf_run_rows(loop, nargs, args, rows, cols, row_steps, steps)
 
 
 def set_num_threads(int n):

@@ -12,15 +12,25 @@ typedef void gf_loop(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *
 /* One loop per function and storage type, for every function of the list
  * (gf_functions.h, written by the build from gelu_fast/_spec.py). */
 #include "gf_functions.h"
-#define GF_DECLARE_LOOPS(NAME, NIN, MODE, TABLES) \
-    gf_loop gf_##NAME##_f16, gf_##NAME##_f32, gf_##NAME##_f64;
+#define GF_DECLARE_LOOPS(NAME, ...) \
+    gf_loop gf_##NAME##_f16, gf_##NAME##_f32, gf_##NAME##_f64, gf_##NAME##_bf16;
 GF_FUNCTIONS(GF_DECLARE_LOOPS)
+GF_FUSED(GF_DECLARE_LOOPS)
 #undef GF_DECLARE_LOOPS
 
-/* Function i of the list (0 <= i < GF_FUNCTION_COUNT): its name, and its
- * loops for float16, float32 and float64, in the order NumPy registers them. */
+/* Ufunc i (0 <= i < GF_FUNCTION_COUNT + GF_FUSED_COUNT: the functions of the
+ * list, then the fused ones): its name, and its loops for float16, float32,
+ * float64 and bfloat16 (its elements the upper halves of float32's), in the
+ * order NumPy registers them; NULL for another i. */
 const char *gf_function_name(int i);
 gf_loop *const *gf_function_loops(int i);
+
+/* `loop` over `rows` rows of `cols` elements, the rows split across threads:
+ * row r of argument k (inputs, then outputs) starts at args[k] + r *
+ * row_steps[k], its elements steps[k] bytes apart.  No two arguments may
+ * overlap, except an output that is an input itself. */
+void gf_run_rows(gf_loop *loop, int nargs, char **args, ptrdiff_t rows, ptrdiff_t cols,
+                 const ptrdiff_t *row_steps, const ptrdiff_t *steps);
 
 /* n >= 1 fixes the thread count; n == 0 returns to the OpenMP default, read at
  * each call (OMP_NUM_THREADS, threadpoolctl). */

@@ -269,6 +269,11 @@ int gf_get_num_threads(void)
 static int gf_threads_for(ptrdiff_t n, int weight)
 {
     int nt = gf_get_num_threads();
+#ifdef _OPENMP
+    /* inside a parallel region (gf_run_rows's, or the caller's own) a call
+     * runs on its thread */
+    if (omp_in_parallel()) return 1;
+#endif
     ptrdiff_t per_thread = gf_parallel_threshold / weight;
     if (per_thread < 1) per_thread = 1;
     if (nt <= 1 || n < 2 * per_thread) return 1;
@@ -388,65 +393,9 @@ static void gf_gather(char *dst, const char *src, ptrdiff_t step, ptrdiff_t size
     else gf_pack(dst + lo * size, src + lo * step, step, size, hi - lo);
 }
 
-static void gf_run_chunk(const gf_call *call, char **args, const ptrdiff_t *steps, ptrdiff_t n);
-
-/* Runs the call over the whole range, split into contiguous chunks across
- * threads when it is long enough, and leaves the caller's floating-point
- * exception flags as they were.  The last of the nargs arguments is the
- * output; each holds elements of `size` bytes. */
-static void gf_dispatch(const gf_call *call, int nargs, char **args, ptrdiff_t n, const ptrdiff_t *steps,
-                        int weight, ptrdiff_t size)
-{
-    gf_fp_flags flags = gf_save_fp_flags();
-    int nt = gf_threads_for(n, weight);
-    /* inputs the output overlaps, copied (a broadcast scalar: its one
-     * element, here; the others by the threads, each its own chunk) */
-    char *copies[2] = {NULL, NULL};
-    int gather[2] = {0, 0}, any_gather = 0;
-    char *run_args[3];
-    ptrdiff_t run_steps[3];
-    const int nin = nargs - 1;
-    for (int i = 0; i < nargs; i++) run_args[i] = args[i], run_steps[i] = steps[i];
-    for (int i = 0; i < nin && nt > 0; i++) {
-        if (!gf_output_clobbers(args[i], steps[i], args[nin], steps[nin], n, size)) continue;
-        copies[i] = malloc((size_t)((steps[i] == 0 ? 1 : n) * size));
-        if (copies[i] == NULL) {  /* no memory for a copy: one thread, in NumPy's order */
-            nt = 0;
-            break;
-        }
-        run_args[i] = copies[i];
-        run_steps[i] = steps[i] == 0 ? 0 : size;
-        if (steps[i] == 0) memcpy(copies[i], args[i], (size_t)size);
-        else gather[i] = any_gather = 1;
-    }
-    if (nt == 0) {
-        gf_run_chunk(call, args, steps, n);
-    } else if (nt == 1) {
-        for (int i = 0; i < nin; i++)
-            if (gather[i]) gf_gather(copies[i], args[i], steps[i], size, 0, n);
-        gf_run_chunk(call, run_args, run_steps, n);
-    } else {
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-        {
-            ptrdiff_t lo, hi;
-            gf_chunk(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-            if (any_gather) {
-                for (int i = 0; i < nin; i++)
-                    if (gather[i]) gf_gather(copies[i], args[i], steps[i], size, lo, hi);
-                /* every input copied before any thread stores */
-#pragma omp barrier
-            }
-            char *chunk_args[3];
-            for (int i = 0; i < nargs; i++) chunk_args[i] = run_args[i] + lo * run_steps[i];
-            if (hi > lo) gf_run_chunk(call, chunk_args, run_steps, hi - lo);
-        }
-#endif
-    }
-    for (int i = 0; i < nin; i++) free(copies[i]);
-    gf_restore_fp_flags(flags);
-}
-
+/* the most inputs and arguments a ufunc of the list has */
+#define GF_MAX_IN 3
+#define GF_MAX_ARGS 5
 
 /* ---- storage types ---------------------------------------------------- */
 
@@ -457,9 +406,25 @@ static void gf_dispatch(const gf_call *call, int nargs, char **args, ptrdiff_t n
 #define GF_STORE_f32(v) ((float)(v))
 #define GF_LOAD_f64(v) (v)
 #define GF_STORE_f64(v) (v)
+#define GF_LOAD_bf16(v) gf_bfloat16_to_float(v)
+#define GF_STORE_bf16(v) gf_double_to_bfloat16(v)
 typedef uint16_t gf_f16;
 typedef float gf_f32;
 typedef double gf_f64;
+typedef uint16_t gf_bf16;
+
+/* NumPy's own sum and product in each storage type, for the fused
+ * functions: float16 and bfloat16 in float, rounded once (the float sum or
+ * product of two of them, correctly rounded to 24 bits, then rounded to 11
+ * or 8, is the correctly rounded result: 24 >= 2 * 11 + 2) */
+#define GF_ADD_f16(a, b) gf_double_to_half((double)(GF_LOAD_f16(a) + GF_LOAD_f16(b)))
+#define GF_MUL_f16(a, b) gf_double_to_half((double)(GF_LOAD_f16(a) * GF_LOAD_f16(b)))
+#define GF_ADD_bf16(a, b) gf_double_to_bfloat16((double)(GF_LOAD_bf16(a) + GF_LOAD_bf16(b)))
+#define GF_MUL_bf16(a, b) gf_double_to_bfloat16((double)(GF_LOAD_bf16(a) * GF_LOAD_bf16(b)))
+#define GF_ADD_f32(a, b) ((a) + (b))
+#define GF_MUL_f32(a, b) ((a) * (b))
+#define GF_ADD_f64(a, b) ((a) + (b))
+#define GF_MUL_f64(a, b) ((a) * (b))
 
 /* ---- the general kernels' loops --------------------------------------- */
 
@@ -484,6 +449,7 @@ GF_INLINE double gf_binary_nan_through(double g, double x, double r)
 typedef void gf_general_f16(const gf_f16 *g, ptrdiff_t g_step, const gf_f16 *x, gf_f16 *out, ptrdiff_t n);
 typedef void gf_general_f32(const gf_f32 *g, ptrdiff_t g_step, const gf_f32 *x, gf_f32 *out, ptrdiff_t n);
 typedef void gf_general_f64(const gf_f64 *g, ptrdiff_t g_step, const gf_f64 *x, gf_f64 *out, ptrdiff_t n);
+typedef gf_general_f16 gf_general_bf16;
 
 /* NAME_SFX_general for a unary function (GF_GENERAL_1) or a backward one
  * (GF_GENERAL_2): NAME is the function (its scalar definitions are NAME_f32
@@ -537,14 +503,84 @@ typedef void gf_general_f64(const gf_f64 *g, ptrdiff_t g_step, const gf_f64 *x, 
 
 struct gf_call {
     int function;    /* its row in the list */
-    int mode;        /* GF_FORWARD, GF_DERIVATIVE or GF_BACKWARD */
-    int nin;         /* 1, or 2 (grad_out, x) */
+    int mode;        /* GF_FORWARD, GF_DERIVATIVE or GF_BACKWARD (plain functions) */
+    int nin, nout;   /* inputs (the plain functions: x, or grad_out and x) and outputs */
     ptrdiff_t size;  /* bytes per element */
     int stream;      /* the call has at least gf_stream_threshold elements */
-    union { gf_general_f16 *f16; gf_general_f32 *f32; gf_general_f64 *f64; } general;
+    union { gf_general_f16 *f16; gf_general_f32 *f32; gf_general_f64 *f64; gf_general_bf16 *bf16; } general;
     /* a dense run of the storage type: g_step 1 or 0, as for the general kernels */
     void (*dense)(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x, char *out, ptrdiff_t n);
+    /* one thread's part of the call, any strides: gf_run_chunk, or a fused
+     * function's gf_fused_SFX */
+    void (*chunk)(const gf_call *call, char **args, const ptrdiff_t *steps, ptrdiff_t n);
+    /* a fused function: its step, and the plain functions it composes (calls
+     * on the same storage type) */
+    int op;
+    const gf_call *first, *second;
+    /* bfloat16: the same function's float32 call, for its fast path */
+    const gf_call *wide;
 };
+
+/* Runs the call over the whole range, split into contiguous chunks across
+ * threads when it is long enough, and leaves the caller's floating-point
+ * exception flags as they were.  args holds the call's nin inputs, then its
+ * nout outputs, each of elements of `size` bytes. */
+static void gf_dispatch(const gf_call *call, char **args, ptrdiff_t n, const ptrdiff_t *steps, int weight)
+{
+    const ptrdiff_t size = call->size;
+    const int nin = call->nin, nargs = call->nin + call->nout;
+    gf_fp_flags flags = gf_save_fp_flags();
+    int nt = gf_threads_for(n, weight);
+    /* inputs an output overlaps, copied (a broadcast scalar: its one
+     * element, here; the others by the threads, each its own chunk) */
+    char *copies[GF_MAX_IN] = {NULL};
+    int gather[GF_MAX_IN] = {0}, any_gather = 0;
+    char *run_args[GF_MAX_ARGS];
+    ptrdiff_t run_steps[GF_MAX_ARGS];
+    for (int i = 0; i < nargs; i++) run_args[i] = args[i], run_steps[i] = steps[i];
+    for (int i = 0; i < nin && nt > 0; i++) {
+        int clobbered = 0;
+        for (int o = nin; o < nargs; o++)
+            clobbered |= gf_output_clobbers(args[i], steps[i], args[o], steps[o], n, size);
+        if (!clobbered) continue;
+        copies[i] = malloc((size_t)((steps[i] == 0 ? 1 : n) * size));
+        if (copies[i] == NULL) {  /* no memory for a copy: one thread, in NumPy's order */
+            nt = 0;
+            break;
+        }
+        run_args[i] = copies[i];
+        run_steps[i] = steps[i] == 0 ? 0 : size;
+        if (steps[i] == 0) memcpy(copies[i], args[i], (size_t)size);
+        else gather[i] = any_gather = 1;
+    }
+    if (nt == 0) {
+        call->chunk(call, args, steps, n);
+    } else if (nt == 1) {
+        for (int i = 0; i < nin; i++)
+            if (gather[i]) gf_gather(copies[i], args[i], steps[i], size, 0, n);
+        call->chunk(call, run_args, run_steps, n);
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+        {
+            ptrdiff_t lo, hi;
+            gf_chunk(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+            if (any_gather) {
+                for (int i = 0; i < nin; i++)
+                    if (gather[i]) gf_gather(copies[i], args[i], steps[i], size, lo, hi);
+                /* every input copied before any thread stores */
+#pragma omp barrier
+            }
+            char *chunk_args[GF_MAX_ARGS];
+            for (int i = 0; i < nargs; i++) chunk_args[i] = run_args[i] + lo * run_steps[i];
+            if (hi > lo) call->chunk(call, chunk_args, run_steps, hi - lo);
+        }
+#endif
+    }
+    for (int i = 0; i < nin; i++) free(copies[i]);
+    gf_restore_fp_flags(flags);
+}
+
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #define GF_NOINLINE __declspec(noinline)
@@ -636,6 +672,53 @@ static void gf_dense_f64(const gf_call *call, const char *g, ptrdiff_t g_step, c
     call->general.f64((const gf_f64 *)g, g_step, (const gf_f64 *)x, (gf_f64 *)out, n);
 }
 
+/* bfloat16: the general kernels (double, rounded once) for every function.
+ * A forward function whose float32 data the tiers take goes through the
+ * float32 pipeline first: a float32 result y lies within 2 ULP of the true
+ * value (the forward functions' bound), so where y moved 2 ULP down and 2 up
+ * rounds to the same bfloat16, that is the correctly rounded result.  The
+ * rest (zeros, nans, results near a rounding boundary) go to the general
+ * kernel. */
+#define GF_BF16_BLOCK 1024
+
+GF_INLINE uint32_t gf_bfloat16_of_bits(uint32_t u)  /* float bits to bfloat16, ties to even */
+{
+    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+static void gf_dense_bf16(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x, char *out,
+                          ptrdiff_t n)
+{
+    const gf_bf16 *xb = (const gf_bf16 *)x;
+    gf_bf16 *ob = (gf_bf16 *)out;
+    if (call->mode != GF_FORWARD || call->wide == NULL || gf_tier_count_f32 == 0) {
+        call->general.bf16((const gf_bf16 *)g, g_step, xb, ob, n);
+        return;
+    }
+    GF_ALIGN64 float wx[GF_BF16_BLOCK], wy[GF_BF16_BLOCK];
+    GF_ALIGN64 gf_bf16 left_x[GF_BF16_BLOCK], left_y[GF_BF16_BLOCK];
+    ptrdiff_t at[GF_BF16_BLOCK];
+    for (ptrdiff_t i0 = 0; i0 < n; i0 += GF_BF16_BLOCK) {
+        const ptrdiff_t m = n - i0 < GF_BF16_BLOCK ? n - i0 : GF_BF16_BLOCK;
+        for (ptrdiff_t i = 0; i < m; i++) wx[i] = GF_LOAD_bf16(xb[i0 + i]);
+        call->wide->dense(call->wide, NULL, 0, (const char *)wx, (char *)wy, m);
+        ptrdiff_t left = 0;
+        for (ptrdiff_t i = 0; i < m; i++) {
+            uint32_t u = gf_float_bits(wy[i]), a = u & 0x7fffffffu;
+            uint32_t r = gf_bfloat16_of_bits(u);
+            /* finite, nonzero, and 2 ULP from the largest finite float */
+            int sure = a >= 2u && a <= 0x7f7ffffdu
+                       && gf_bfloat16_of_bits(u - 2u) == r && gf_bfloat16_of_bits(u + 2u) == r;
+            ob[i0 + i] = (gf_bf16)r;
+            if (!sure) left_x[left] = xb[i0 + i], at[left++] = i0 + i;
+        }
+        if (left > 0) {
+            call->general.bf16(NULL, 0, left_x, left_y, left);
+            for (ptrdiff_t k = 0; k < left; k++) ob[at[k]] = left_y[k];
+        }
+    }
+}
+
 /* Strided data goes through the dense path in blocks of this many elements,
  * copied in and out: the same code computes every layout. */
 #define GF_BLOCK 256
@@ -663,43 +746,197 @@ static void gf_run_chunk(const gf_call *call, char **args, const ptrdiff_t *step
     }
 }
 
+/* ---- fused functions -------------------------------------------------- *
+ *
+ * A fused function runs its step and the plain functions it composes
+ * (call->first, call->second: calls on the same storage type) a block at a
+ * time, any strides: all of a block's inputs are read before any of its
+ * results is stored, so an output may be one of the inputs itself.  The steps
+ * are NumPy's sum and product in the storage type (GF_ADD_SFX, GF_MUL_SFX),
+ * so bias_gelu(x, bias) is gelu(np.add(x, bias)) bit for bit, and the same
+ * holds for every fused function and its composition (gelu_fast/_spec.py). */
+enum { GF_OP_BIAS = 1, GF_OP_GATE, GF_OP_GATE_BACKWARD };
+#define GF_FUSED_BLOCK 1024
+
+/* p itself where its n elements are contiguous, else packed into buffer */
+static const char *gf_dense_operand(const char *p, ptrdiff_t step, ptrdiff_t size, char *buffer, ptrdiff_t n)
+{
+    if (step == size) return p;
+    gf_pack(buffer, p, step, size, n);
+    return buffer;
+}
+
+/* The steps, in SFX: out[i] = x[i] OP y[i], x and y any strides (0 for a
+ * broadcast value), out a buffer (gf_SFX_add) or any strides (gf_SFX_mul,
+ * whose x is a buffer); the contiguous and broadcast cases have loops the
+ * compiler vectorizes at each level. */
+#define GF_STEPS(SFX)                                                                                \
+    GF_LEVELED(gf_##SFX##_add_dense, (const gf_##SFX *restrict x, const gf_##SFX *restrict y, ptrdiff_t y_step, \
+                                      gf_##SFX *restrict out, ptrdiff_t n), (x, y, y_step, out, n), { \
+        if (y_step) for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_ADD_##SFX(x[i], y[i]);            \
+        else for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_ADD_##SFX(x[i], y[0]);                   \
+    })                                                                                               \
+    GF_LEVELED(gf_##SFX##_mul_dense, (const gf_##SFX *restrict x, const gf_##SFX *y, ptrdiff_t y_step, \
+                                      gf_##SFX *out, ptrdiff_t n), (x, y, y_step, out, n), {         \
+        if (y_step) for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_MUL_##SFX(x[i], y[i]);            \
+        else for (ptrdiff_t i = 0; i < n; i++) out[i] = GF_MUL_##SFX(x[i], y[0]);                   \
+    })                                                                                               \
+    static void gf_##SFX##_add(const char *x, ptrdiff_t xs, const char *y, ptrdiff_t ys, gf_##SFX *out, \
+                               ptrdiff_t n)                                                          \
+    {                                                                                                \
+        const ptrdiff_t size = sizeof(gf_##SFX);                                                     \
+        if (xs == size && (ys == size || ys == 0)) {                                                 \
+            gf_##SFX##_add_dense((const gf_##SFX *)x, (const gf_##SFX *)y, ys != 0, out, n);         \
+            return;                                                                                  \
+        }                                                                                            \
+        for (ptrdiff_t i = 0; i < n; i++)                                                            \
+            out[i] = GF_ADD_##SFX(*(const gf_##SFX *)(x + i * xs), *(const gf_##SFX *)(y + i * ys)); \
+    }                                                                                                \
+    static void gf_##SFX##_mul(const gf_##SFX *x, const char *y, ptrdiff_t ys, char *out, ptrdiff_t os, \
+                               ptrdiff_t n)                                                          \
+    {                                                                                                \
+        const ptrdiff_t size = sizeof(gf_##SFX);                                                     \
+        if (os == size && (ys == size || ys == 0)) {                                                 \
+            gf_##SFX##_mul_dense(x, (const gf_##SFX *)y, ys != 0, (gf_##SFX *)out, n);               \
+            return;                                                                                  \
+        }                                                                                            \
+        for (ptrdiff_t i = 0; i < n; i++)                                                            \
+            *(gf_##SFX *)(out + i * os) = GF_MUL_##SFX(x[i], *(const gf_##SFX *)(y + i * ys));       \
+    }
+
+#define GF_FUSED_CHUNK(SFX)                                                                          \
+    GF_STEPS(SFX)                                                                                    \
+    static void gf_fused_##SFX(const gf_call *call, char **args, const ptrdiff_t *steps, ptrdiff_t n) \
+    {                                                                                                \
+        const ptrdiff_t size = sizeof(gf_##SFX);                                                     \
+        const int nin = call->nin;                                                                   \
+        const gf_call *first = call->first, *second = call->second;                                  \
+        GF_ALIGN64 gf_##SFX t[GF_FUSED_BLOCK], u[GF_FUSED_BLOCK], y[GF_FUSED_BLOCK], z[GF_FUSED_BLOCK]; \
+        for (ptrdiff_t i0 = 0; i0 < n; i0 += GF_FUSED_BLOCK) {                                       \
+            const ptrdiff_t m = n - i0 < GF_FUSED_BLOCK ? n - i0 : GF_FUSED_BLOCK;                    \
+            const char *in[GF_MAX_IN];                                                               \
+            for (int k = 0; k < nin; k++) in[k] = args[k] + i0 * steps[k];                           \
+            char *out = args[nin] + i0 * steps[nin];                                                 \
+            const ptrdiff_t os = steps[nin];                                                         \
+            if (call->op == GF_OP_BIAS) {                                                            \
+                /* [grad_out,] x, bias: first([grad_out,] x + bias) */                               \
+                const int xk = nin - 2, bk = nin - 1;                                                \
+                gf_##SFX##_add(in[xk], steps[xk], in[bk], steps[bk], t, m);                          \
+                const char *g = NULL;                                                                \
+                ptrdiff_t g_step = 0;                                                                \
+                if (nin == 3) {                                                                      \
+                    g = steps[0] == 0 ? in[0] : gf_dense_operand(in[0], steps[0], size, (char *)u, m); \
+                    g_step = steps[0] != 0;                                                          \
+                }                                                                                    \
+                char *dst = os == size ? out : (char *)y;                                            \
+                first->dense(first, g, g_step, (const char *)t, dst, m);                             \
+                if (dst != out) gf_unpack(out, os, (const char *)y, size, m);                        \
+            } else if (call->op == GF_OP_GATE) {                                                     \
+                /* a, b: first(a) * b */                                                             \
+                const char *a = gf_dense_operand(in[0], steps[0], size, (char *)u, m);               \
+                first->dense(first, NULL, 0, a, (char *)y, m);                                       \
+                gf_##SFX##_mul(y, in[1], steps[1], out, os, m);                                      \
+            } else {                                                                                 \
+                /* grad_out, a, b: (second(grad_out * b, a), grad_out * first(a)) */                 \
+                const char *a = gf_dense_operand(in[1], steps[1], size, (char *)u, m);               \
+                first->dense(first, NULL, 0, a, (char *)y, m);                                       \
+                const char *g = gf_dense_operand(in[0], steps[0], size, (char *)z, m);               \
+                gf_##SFX##_mul((const gf_##SFX *)g, in[2], steps[2], (char *)t, size, m);            \
+                gf_##SFX##_mul((const gf_##SFX *)g, (const char *)y, size, (char *)y, size, m);      \
+                second->dense(second, (const char *)t, 1, a, (char *)z, m);                          \
+                gf_unpack(out, os, (const char *)z, size, m);                                        \
+                gf_unpack(args[nin + 1] + i0 * steps[nin + 1], steps[nin + 1], (const char *)y, size, m); \
+            }                                                                                        \
+        }                                                                                            \
+    }
+GF_FUSED_CHUNK(f16)
+GF_FUSED_CHUNK(f32)
+GF_FUSED_CHUNK(f64)
+GF_FUSED_CHUNK(bf16)
+
 /* ---- the loops NumPy calls --------------------------------------------- */
 
 #define GF_ROW(NAME, NIN, MODE, TABLES) GF_ROW_##NAME,
-enum { GF_FUNCTIONS(GF_ROW) };
+#define GF_FUSED_ROW(NAME, NIN, NOUT, OP, FIRST, SECOND) GF_ROW_##NAME,
+enum { GF_FUNCTIONS(GF_ROW) GF_FUSED(GF_FUSED_ROW) GF_ROW_COUNT };
 #undef GF_ROW
+#undef GF_FUSED_ROW
 
-/* gf_NAME_SFX: WEIGHT is the kernel's cost relative to the cheapest (for the
- * thread split) */
-#define GF_ENTRY(NAME, NIN, MODE, SFX, WEIGHT)                                                    \
+/* gf_call_NAME_SFX, a plain function's call on one storage type (WIDE: its
+ * float32 call, for bfloat16) */
+#define GF_CALL(NAME, NIN, MODE, SFX, WIDE)                                                       \
+    static const gf_call gf_call_##NAME##_##SFX = {                                               \
+        GF_ROW_##NAME, MODE, NIN, 1, sizeof(gf_##SFX), 0, {.SFX = NAME##_##SFX##_general},        \
+        gf_dense_##SFX, gf_run_chunk, 0, NULL, NULL, WIDE};
+
+/* gf_NAME_SFX, the loop NumPy calls: WEIGHT is the kernel's cost relative to
+ * the cheapest (for the thread split) */
+#define GF_ENTRY(NAME, SFX, WEIGHT)                                                               \
     void gf_##NAME##_##SFX(char **args, const ptrdiff_t *dimensions, const ptrdiff_t *steps, void *data) \
     {                                                                                             \
         (void)data;                                                                               \
-        gf_call call = {GF_ROW_##NAME, MODE, NIN, sizeof(gf_##SFX), dimensions[0] >= gf_stream_threshold, \
-                        {.SFX = NAME##_##SFX##_general}, gf_dense_##SFX};                         \
-        gf_dispatch(&call, NIN + 1, args, dimensions[0], steps, WEIGHT, sizeof(gf_##SFX));        \
+        gf_call call = gf_call_##NAME##_##SFX;                                                    \
+        call.stream = dimensions[0] >= gf_stream_threshold;                                       \
+        gf_dispatch(&call, args, dimensions[0], steps, WEIGHT);                                   \
     }
 
 /* Every function of the list, for each storage type.  Costs relative to the
- * float32 kernel: float16 adds its conversions, float64 does double-double
- * work in half the lanes. */
-#define GF_INSTANTIATE(NAME, NIN, MODE, TABLES)                         \
-    GF_GENERAL_##NIN(NAME, f16, f32) GF_ENTRY(NAME, NIN, MODE, f16, 4)  \
-    GF_GENERAL_##NIN(NAME, f32, f32) GF_ENTRY(NAME, NIN, MODE, f32, 1)  \
-    GF_GENERAL_##NIN(NAME, f64, f64) GF_ENTRY(NAME, NIN, MODE, f64, 4)
+ * float32 kernel: float16 and bfloat16 add their conversions, float64 does
+ * double-double work in half the lanes. */
+#define GF_INSTANTIATE(NAME, NIN, MODE, TABLES)                                                   \
+    GF_GENERAL_##NIN(NAME, f16, f32) GF_CALL(NAME, NIN, MODE, f16, NULL) GF_ENTRY(NAME, f16, 4)    \
+    GF_GENERAL_##NIN(NAME, f32, f32) GF_CALL(NAME, NIN, MODE, f32, NULL) GF_ENTRY(NAME, f32, 1)    \
+    GF_GENERAL_##NIN(NAME, f64, f64) GF_CALL(NAME, NIN, MODE, f64, NULL) GF_ENTRY(NAME, f64, 4)    \
+    GF_GENERAL_##NIN(NAME, bf16, f32) GF_CALL(NAME, NIN, MODE, bf16, &gf_call_##NAME##_f32)        \
+    GF_ENTRY(NAME, bf16, 4)
 GF_FUNCTIONS(GF_INSTANTIATE)
 
-#define GF_LOOP_ROW(NAME, NIN, MODE, TABLES) {gf_##NAME##_f16, gf_##NAME##_f32, gf_##NAME##_f64},
-static gf_loop *const gf_loop_table[GF_FUNCTION_COUNT][3] = {GF_FUNCTIONS(GF_LOOP_ROW)};
-#define GF_NAME_ROW(NAME, NIN, MODE, TABLES) #NAME,
-static const char *const gf_function_names[GF_FUNCTION_COUNT] = {GF_FUNCTIONS(GF_NAME_ROW)};
+/* the fused functions: a pass of their step on top of the functions' cost */
+#define GF_FUSED_CALL(NAME, NIN, NOUT, OP, FIRST, SECOND, SFX)                                    \
+    static const gf_call gf_call_##NAME##_##SFX = {                                               \
+        GF_ROW_##NAME, 0, NIN, NOUT, sizeof(gf_##SFX), 0, {NULL}, NULL, gf_fused_##SFX, OP,        \
+        &gf_call_##FIRST##_##SFX, &gf_call_##SECOND##_##SFX, NULL};
+#define GF_FUSED_INSTANTIATE(NAME, NIN, NOUT, OP, FIRST, SECOND)                                  \
+    GF_FUSED_CALL(NAME, NIN, NOUT, OP, FIRST, SECOND, f16) GF_ENTRY(NAME, f16, 4)                  \
+    GF_FUSED_CALL(NAME, NIN, NOUT, OP, FIRST, SECOND, f32) GF_ENTRY(NAME, f32, 2)                  \
+    GF_FUSED_CALL(NAME, NIN, NOUT, OP, FIRST, SECOND, f64) GF_ENTRY(NAME, f64, 4)                  \
+    GF_FUSED_CALL(NAME, NIN, NOUT, OP, FIRST, SECOND, bf16) GF_ENTRY(NAME, bf16, 4)
+GF_FUSED(GF_FUSED_INSTANTIATE)
+
+#define GF_LOOP_ROW(NAME, ...) {gf_##NAME##_f16, gf_##NAME##_f32, gf_##NAME##_f64, gf_##NAME##_bf16},
+static gf_loop *const gf_loop_table[GF_ROW_COUNT][4] = {GF_FUNCTIONS(GF_LOOP_ROW) GF_FUSED(GF_LOOP_ROW)};
+#define GF_NAME_ROW(NAME, ...) #NAME,
+static const char *const gf_function_names[GF_ROW_COUNT] = {GF_FUNCTIONS(GF_NAME_ROW) GF_FUSED(GF_NAME_ROW)};
 
 const char *gf_function_name(int i)
 {
-    return i >= 0 && i < GF_FUNCTION_COUNT ? gf_function_names[i] : NULL;
+    return i >= 0 && i < GF_ROW_COUNT ? gf_function_names[i] : NULL;
 }
 
 gf_loop *const *gf_function_loops(int i)
 {
-    return i >= 0 && i < GF_FUNCTION_COUNT ? gf_loop_table[i] : NULL;
+    return i >= 0 && i < GF_ROW_COUNT ? gf_loop_table[i] : NULL;
+}
+
+/* A loop over `rows` rows of `cols` elements: row r of argument k starts at
+ * args[k] + r * row_steps[k], its elements steps[k] apart.  NumPy's iterator
+ * calls a loop once per row when an operand is broadcast along the rows (a
+ * bias) or the rows are not evenly spaced (the halves of a GeGLU
+ * projection), and rows of a few thousand elements are too short to split;
+ * here the rows are split across the threads instead.  The arguments must not
+ * overlap, other than an output being an input itself. */
+void gf_run_rows(gf_loop *loop, int nargs, char **args, ptrdiff_t rows, ptrdiff_t cols,
+                 const ptrdiff_t *row_steps, const ptrdiff_t *steps)
+{
+    int nt = rows > 1 ? gf_threads_for(rows * cols, 1) : 1;
+    if (nargs > GF_MAX_ARGS || rows <= 0 || cols <= 0) return;
+    if (nt > rows) nt = (int)rows;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        char *row_args[GF_MAX_ARGS];
+        for (int k = 0; k < nargs; k++) row_args[k] = args[k] + r * row_steps[k];
+        loop(row_args, &cols, steps, NULL);
+    }
 }

@@ -230,4 +230,35 @@ GF_INLINE uint16_t gf_double_to_half(double x)
     return (uint16_t)(sign | h);
 }
 
+/* bfloat16 (the upper half of a binary32: 8 exponent bits, 7 mantissa
+ * bits) <-> float and double.  Widening is exact.  Narrowing rounds once, to
+ * nearest with ties to even, straight from double, as gf_double_to_half does:
+ * a float32 result in between would round twice. */
+GF_INLINE float gf_bfloat16_to_float(uint16_t b)
+{
+    uint32_t bits = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+GF_INLINE uint16_t gf_double_to_bfloat16(double x)
+{
+    uint64_t u = gf_bits(x) & 0x7fffffffffffffffull;
+    uint16_t sign = (uint16_t)((gf_bits(x) >> 48) & 0x8000u);
+    double a = gf_from_bits(u);
+    /* subnormal result (below 2^-126): the magic add rounds a*2^133 to an
+     * integer, ties to even; 128 lands on the smallest normal's pattern */
+    uint64_t subnormal = gf_bits(a * 0x1p133 + 0x1p52) - 0x4330000000000000ull;
+    /* normal: rebias the exponent (1023 -> 127), round 52 mantissa bits to 7 */
+    uint64_t t = u - ((uint64_t)(1023 - 127) << 52);
+    t += 0xfffffffffffull + ((t >> 45) & 1u);
+    uint64_t normal = t >> 45;
+    uint64_t h = a < 0x1p-126 ? subnormal : normal;
+    /* at or above halfway between the largest finite value and 2^128: inf */
+    h = u >= 0x47eff00000000000ull ? 0x7f80u : h;
+    h = u > 0x7ff0000000000000ull ? 0x7fc0u | ((u >> 45) & 0x7fu) : h;  /* nan, payload kept */
+    return (uint16_t)(sign | h);
+}
+
 #endif

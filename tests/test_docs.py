@@ -71,7 +71,7 @@ def test_docstring_states_the_enforced_bound(name, dtype):
 
 @pytest.mark.parametrize("name", ALL)
 def test_docstring_states_float16_correctly_rounded(name):
-    assert re.search(r"^- float16: correctly rounded", _doc(name), re.MULTILINE), name
+    assert re.search(r"^- float16 and bfloat16: correctly rounded", _doc(name), re.MULTILINE), name
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -222,7 +222,7 @@ def test_stub_names_everything_in_all():
 def test_functional_stub_signatures():
     tree = _stub("functional.pyi")
     public = {n for n, v in vars(F).items() if inspect.isfunction(v) and not n.startswith("_")}
-    assert public == {"gelu", "gelu_backward"}
+    assert public == {"gelu", "gelu_backward", "bias_gelu", "bias_gelu_backward", "geglu", "geglu_backward"}
     for name in public:
         runtime = list(inspect.signature(getattr(F, name)).parameters)
         overloads = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
