@@ -413,6 +413,23 @@ typedef float gf_f32;
 typedef double gf_f64;
 typedef uint16_t gf_bf16;
 
+/* A result r of the function at x, stored.  bfloat16 alone needs more than
+ * the rounding of r: near zero every function is x/2 + c x^2 (c > 0) and
+ * every derivative 1/2 + 2 c x, so for |x| < 2^-50 the double r can sit on a
+ * bfloat16 midpoint (x/2, or grad_out/2, in the subnormal range) while the
+ * true value lies off it, on the side of larger magnitude exactly when x > 0.
+ * A one-ULP step of r that way decides such a tie and moves no other result
+ * across a midpoint: r is then within 2^-50 of an 8-bit value. */
+#define GF_FINISH_f16(x, r) GF_STORE_f16(r)
+#define GF_FINISH_f32(x, r) GF_STORE_f32(r)
+#define GF_FINISH_f64(x, r) GF_STORE_f64(r)
+#define GF_FINISH_bf16(x, r) gf_double_to_bfloat16(gf_toward_true_near_zero((x), (r)))
+GF_INLINE double gf_toward_true_near_zero(double x, double r)
+{
+    int near = x != 0.0 && x > -0x1p-50 && x < 0x1p-50 && r != 0.0;
+    return near ? gf_from_bits(gf_bits(r) + (x > 0.0 ? 1u : (uint64_t)-1)) : r;
+}
+
 /* NumPy's own sum and product in each storage type, for the fused
  * functions: float16 and bfloat16 in float, rounded once (the float sum or
  * product of two of them, correctly rounded to 24 bits, then rounded to 11
@@ -459,11 +476,13 @@ typedef gf_general_f16 gf_general_bf16;
     GF_LEVELED(NAME##_##SFX##_contig,                                                             \
                (const gf_##SFX *restrict x, gf_##SFX *restrict out, ptrdiff_t n), (x, out, n), {  \
         for (ptrdiff_t i = 0; i < n; i++)                                                         \
-            out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(x[i]), NAME##_##PREC(GF_LOAD_##SFX(x[i])))); \
+            out[i] = GF_FINISH_##SFX(GF_LOAD_##SFX(x[i]),                                         \
+                                     gf_unary_nan_through(GF_LOAD_##SFX(x[i]), NAME##_##PREC(GF_LOAD_##SFX(x[i])))); \
     })                                                                                            \
     GF_LEVELED(NAME##_##SFX##_inplace, (gf_##SFX *io, ptrdiff_t n), (io, n), {                    \
         for (ptrdiff_t i = 0; i < n; i++)                                                         \
-            io[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(io[i]), NAME##_##PREC(GF_LOAD_##SFX(io[i])))); \
+            io[i] = GF_FINISH_##SFX(GF_LOAD_##SFX(io[i]),                                         \
+                                    gf_unary_nan_through(GF_LOAD_##SFX(io[i]), NAME##_##PREC(GF_LOAD_##SFX(io[i])))); \
     })                                                                                            \
     static void NAME##_##SFX##_general(const gf_##SFX *g, ptrdiff_t g_step, const gf_##SFX *x,    \
                                        gf_##SFX *out, ptrdiff_t n)                                \
@@ -477,8 +496,9 @@ typedef gf_general_f16 gf_general_bf16;
     GF_LEVELED(NAME##_##SFX##_contig,                                                             \
                (const gf_##SFX *g, const gf_##SFX *x, gf_##SFX *out, ptrdiff_t n), (g, x, out, n), { \
         for (ptrdiff_t i = 0; i < n; i++)                                                         \
-            out[i] = GF_STORE_##SFX(gf_binary_nan_through(GF_LOAD_##SFX(g[i]), GF_LOAD_##SFX(x[i]), \
-                                                          NAME##_##PREC(GF_LOAD_##SFX(g[i]), GF_LOAD_##SFX(x[i])))); \
+            out[i] = GF_FINISH_##SFX(GF_LOAD_##SFX(x[i]),                                         \
+                                     gf_binary_nan_through(GF_LOAD_##SFX(g[i]), GF_LOAD_##SFX(x[i]), \
+                                                           NAME##_##PREC(GF_LOAD_##SFX(g[i]), GF_LOAD_##SFX(x[i])))); \
     })                                                                                            \
     /* a broadcast grad_out: vectorized too (its nan test hoisted, since a                        \
      * loop-invariant select defeats the vectorizer) */                                          \
@@ -489,8 +509,9 @@ typedef gf_general_f16 gf_general_bf16;
             return;                                                                               \
         }                                                                                         \
         for (ptrdiff_t i = 0; i < n; i++)                                                         \
-            out[i] = GF_STORE_##SFX(gf_unary_nan_through(GF_LOAD_##SFX(x[i]),                     \
-                                                         NAME##_##PREC(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x[i])))); \
+            out[i] = GF_FINISH_##SFX(GF_LOAD_##SFX(x[i]),                                         \
+                                     gf_unary_nan_through(GF_LOAD_##SFX(x[i]),                    \
+                                                          NAME##_##PREC(GF_LOAD_##SFX(g), GF_LOAD_##SFX(x[i])))); \
     })                                                                                            \
     static void NAME##_##SFX##_general(const gf_##SFX *g, ptrdiff_t g_step, const gf_##SFX *x,    \
                                        gf_##SFX *out, ptrdiff_t n)                                \
@@ -882,12 +903,15 @@ enum { GF_FUNCTIONS(GF_ROW) GF_FUSED(GF_FUSED_ROW) GF_ROW_COUNT };
 
 /* Every function of the list, for each storage type.  Costs relative to the
  * float32 kernel: float16 and bfloat16 add their conversions, float64 does
- * double-double work in half the lanes. */
+ * double-double work in half the lanes.  bfloat16's general kernels are the
+ * float64 ones: a float32 result rounded again to bfloat16 could land on the
+ * wrong side of a midpoint; a float64 one is within 2^-52 of the true value,
+ * and no bfloat16 midpoint lies that close to one except as above. */
 #define GF_INSTANTIATE(NAME, NIN, MODE, TABLES)                                                   \
     GF_GENERAL_##NIN(NAME, f16, f32) GF_CALL(NAME, NIN, MODE, f16, NULL) GF_ENTRY(NAME, f16, 4)    \
     GF_GENERAL_##NIN(NAME, f32, f32) GF_CALL(NAME, NIN, MODE, f32, NULL) GF_ENTRY(NAME, f32, 1)    \
     GF_GENERAL_##NIN(NAME, f64, f64) GF_CALL(NAME, NIN, MODE, f64, NULL) GF_ENTRY(NAME, f64, 4)    \
-    GF_GENERAL_##NIN(NAME, bf16, f32) GF_CALL(NAME, NIN, MODE, bf16, &gf_call_##NAME##_f32)        \
+    GF_GENERAL_##NIN(NAME, bf16, f64) GF_CALL(NAME, NIN, MODE, bf16, &gf_call_##NAME##_f32)        \
     GF_ENTRY(NAME, bf16, 4)
 GF_FUNCTIONS(GF_INSTANTIATE)
 

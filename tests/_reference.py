@@ -191,3 +191,30 @@ def max_ulp_by_region(y, x, reference_values, dtype=np.float32, scale=None):
     err = ulp_error(y, reference_values, dtype, scale)
     return {name: float(np.nanmax(err[(x >= lo) & (x <= hi)]))
             for name, (lo, hi) in REGIONS.items() if ((x >= lo) & (x <= hi)).any()}
+
+
+# ---- bfloat16 ----------------------------------------------------------------
+
+def round_to_bfloat16(values, exact_at=None):
+    """float64 `values` rounded once to bfloat16 (nearest, ties to even), as bits.
+
+    A float64 reference can land exactly on a bfloat16 midpoint although the
+    true value does not: gelu(x) = x/2 + x^2/sqrt(2 pi) + ... for a tiny x
+    loses its second term in float64.  Where `exact_at` is given, each value
+    on a midpoint is decided by exact_at(i), the mpmath value at flat index i,
+    computed at 400 bits."""
+    v = np.asarray(values, dtype=np.float64)
+    exponent = np.frexp(v)[1].astype(np.float64)  # |v| = m 2^exponent, m in [0.5, 1)
+    quantum = np.exp2(np.maximum(exponent - 8, -133.0))
+    with np.errstate(all="ignore"):
+        scaled = v / quantum
+        r = np.rint(scaled)
+        ties = np.flatnonzero(np.abs(scaled - np.trunc(scaled)) == 0.5)
+        if exact_at is not None:
+            with mp.workprec(400):
+                for i in ties:
+                    exact = exact_at(i) / mp.mpf(quantum.flat[i])
+                    if exact != scaled.flat[i]:
+                        r.flat[i] = float(mp.nint(exact))
+        bits = np.copysign(r * quantum, v).astype(np.float32).view(np.uint32) >> 16
+    return bits.astype(np.uint16)
