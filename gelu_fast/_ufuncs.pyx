@@ -158,33 +158,155 @@ if BFLOAT16 is not None:
 _ROWS = {f.name: row for row, f in enumerate(ALL)}
 
 
-def _run_rows(str name, tuple arrays):
-    """Run ufunc `name` over 2-D arrays of one shape and one dtype (its
-    inputs, then its outputs: any strides, stride 0 included), the rows split
-    across the threads (gf_run_rows).  The caller checks that no output
-    overlaps an input, unless it is that input itself."""
-    import numpy as np
-    cdef int nargs = len(arrays)
+cdef int _loop_kind(int num):
+    """The loop table's column for a dtype's number (float16, float32,
+    float64, bfloat16), or -1."""
+    if num == NPY_HALF:
+        return 0
+    if num == NPY_FLOAT:
+        return 1
+    if num == NPY_DOUBLE:
+        return 2
+    if BFLOAT16 is not None and num == BFLOAT16.num:
+        return 3
+    return -1
+
+
+cdef inline Py_ssize_t _stride_in(cnp.ndarray a, int nd, int d, const Py_ssize_t *shape):
+    """a's stride along dimension d of `shape` (a's dimensions aligned to its
+    end), 0 where a is broadcast there; -1 where a cannot broadcast."""
+    cdef int off = nd - cnp.PyArray_NDIM(a)
+    if d < off:
+        return 0
+    cdef Py_ssize_t size = cnp.PyArray_DIMS(a)[d - off]
+    if size == shape[d]:
+        return cnp.PyArray_STRIDES(a)[d - off] if size != 1 else 0
+    return 0 if size == 1 else -1
+
+
+cdef bint _rows_of(cnp.ndarray a, int nd, const Py_ssize_t *shape, Py_ssize_t *row_step,
+                   Py_ssize_t *step):
+    """a, broadcast to `shape` (nd >= 2 dimensions), as rows of shape[nd - 1]
+    elements: the step between rows and within one.  False where a does not
+    broadcast to shape, or its leading dimensions do not fold into one (each
+    stride the next non-unit dimension's stride times that one's size)."""
+    cdef int d
+    cdef Py_ssize_t stride, inner = 0, inner_size = 0
+    cdef bint seen = False
+    if cnp.PyArray_NDIM(a) > nd:
+        return False
+    for d in range(nd):
+        if _stride_in(a, nd, d, shape) == -1 and shape[d] != 1:
+            return False
+    step[0] = _stride_in(a, nd, nd - 1, shape)
+    row_step[0] = 0
+    for d in range(nd - 2, -1, -1):
+        if shape[d] == 1:
+            continue
+        stride = _stride_in(a, nd, d, shape)
+        if not seen:
+            row_step[0] = stride
+        elif stride != inner * inner_size:
+            return False
+        inner, inner_size, seen = stride, shape[d], True
+    return True
+
+
+def _by_rows(str name, tuple inputs, object out):
+    """ufunc `name` over plain arrays of one dtype, the rows of their
+    broadcast shape split across the threads (gf_run_rows), the results
+    NumPy's loop gives row by row; None (nothing done) where that does not
+    apply: the caller then calls the ufunc.  `out`: None, or a tuple of the
+    outputs (exact ndarrays of the broadcast shape)."""
+    cdef int row = _ROWS[name]
+    f = ALL[row]
+    cdef int nin = f.nin, nout = f.nout, nargs = nin + nout, k, o, nd = 0, kind
     cdef char *args[5]
     cdef Py_ssize_t row_steps[5]
     cdef Py_ssize_t steps[5]
-    cdef Py_ssize_t rows, cols
-    dtype = arrays[0].dtype
-    kind = {np.dtype(np.float16): 0, np.dtype(np.float32): 1, np.dtype(np.float64): 2}.get(dtype)
-    if kind is None and dtype == BFLOAT16:
-        kind = 3
-    f = ALL[_ROWS[name]]
-    if kind is None or nargs != f.nin + f.nout or any(a.dtype != dtype for a in arrays):
-        raise TypeError(f"_run_rows: {name} takes {f.nin + f.nout} arrays of one dtype")
-    rows, cols = arrays[0].shape
-    for k, a in enumerate(arrays):
-        if a.shape != (rows, cols):
-            raise ValueError("_run_rows: the arrays' shapes differ")
-        args[k] = <char *><size_t>a.__array_interface__["data"][0]
-        row_steps[k], steps[k] = a.strides
-    cdef gf_loop *loop = gf_function_loops(_ROWS[name])[kind]
+    cdef Py_ssize_t shape[32]
+    cdef Py_ssize_t rows = 1, cols, size
+    cdef cnp.ndarray a
+    if len(inputs) != nin:
+        return None
+    for v in inputs:
+        if type(v) is not cnp.ndarray:
+            return None
+    cdef cnp.ndarray first = <cnp.ndarray>inputs[0]
+    cdef int typenum = cnp.PyArray_TYPE(first)
+    kind = _loop_kind(typenum)
+    if kind < 0:
+        return None
+    for v in inputs:
+        a = <cnp.ndarray>v
+        if cnp.PyArray_TYPE(a) != typenum or not cnp.PyArray_ISNOTSWAPPED(a):
+            return None
+        if cnp.PyArray_NDIM(a) > nd:
+            nd = cnp.PyArray_NDIM(a)
+    if nd < 2 or nd > 32:
+        return None
+    for k in range(nd):
+        shape[k] = 1
+    for v in inputs:
+        a = <cnp.ndarray>v
+        for k in range(cnp.PyArray_NDIM(a)):
+            size = cnp.PyArray_DIMS(a)[k]
+            o = nd - cnp.PyArray_NDIM(a) + k
+            if shape[o] == 1:
+                shape[o] = size
+            elif size != 1 and size != shape[o]:
+                return None  # not broadcastable: the ufunc says so
+    for k in range(nd):
+        if shape[k] == 0:
+            return None
+        if k < nd - 1:
+            rows *= shape[k]
+    cols = shape[nd - 1]
+    if out is None:
+        out = tuple(_empty_like_shape(first, nd, shape) for _ in range(nout))
+    else:
+        for v in out:
+            if type(v) is not cnp.ndarray:
+                return None
+            a = <cnp.ndarray>v
+            if (cnp.PyArray_NDIM(a) != nd or not cnp.PyArray_ISWRITEABLE(a)
+                    or cnp.PyArray_TYPE(a) != typenum or not cnp.PyArray_ISNOTSWAPPED(a)):
+                return None
+            for k in range(nd):
+                if cnp.PyArray_DIMS(a)[k] != shape[k]:
+                    return None
+        import numpy as np
+        for v in out:
+            for w in inputs:
+                if np.may_share_memory(v, w) and not _same_elements(<cnp.ndarray>v, <cnp.ndarray>w):
+                    return None
+        if nout == 2 and np.may_share_memory(out[0], out[1]):
+            return None
+    for k in range(nargs):
+        a = <cnp.ndarray>(inputs[k] if k < nin else out[k - nin])
+        if not _rows_of(a, nd, shape, &row_steps[k], &steps[k]):
+            return None
+        args[k] = <char *>cnp.PyArray_DATA(a)
+    cdef gf_loop *loop = gf_function_loops(row)[kind]
     with nogil:
         gf_run_rows(loop, nargs, args, rows, cols, row_steps, steps)
+    return out
+
+
+cdef object _empty_like_shape(cnp.ndarray like, int nd, Py_ssize_t *shape):
+    """A new C-ordered array of `shape`, of like's dtype (bfloat16 too)."""
+    return cnp.PyArray_EMPTY(nd, <cnp.npy_intp *>shape, cnp.PyArray_TYPE(like), 0)
+
+
+cdef bint _same_elements(cnp.ndarray o, cnp.ndarray a):
+    """Whether a is o itself (same data, shape and strides): an in-place call."""
+    cdef int k
+    if cnp.PyArray_DATA(o) != cnp.PyArray_DATA(a) or cnp.PyArray_NDIM(o) != cnp.PyArray_NDIM(a):
+        return False
+    for k in range(cnp.PyArray_NDIM(o)):
+        if cnp.PyArray_DIMS(o)[k] != cnp.PyArray_DIMS(a)[k] or cnp.PyArray_STRIDES(o)[k] != cnp.PyArray_STRIDES(a)[k]:
+            return False
+    return True
 
 
 def set_num_threads(int n):

@@ -89,3 +89,78 @@ def test_functional_geglu_halves(approximate):
     _equal(F.geglu_backward(g, x, approximate=approximate), np.concatenate([ga, gb], axis=1))
     with pytest.raises(ValueError):
         F.geglu(x[:, :-1])
+
+
+LAYOUTS = {
+    "3-D, bias row": ((4, 9, 130), (130,)),
+    "bias (1, C)": ((37, 300), (1, 300)),
+    "bias column": ((37, 300), (37, 1)),
+    "0-d bias": ((37, 300), ()),
+    "bias per element": ((37, 300), (37, 300)),
+    "one row": ((1, 300), (300,)),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_functional_rows_any_layout(layout, dtype):
+    """functional's row path (the C fold of the leading dimensions) gives the
+    ufunc's bits for every shape, view and output it takes or declines."""
+    xs, bs = LAYOUTS[layout]
+    rng = np.random.default_rng(3)
+    x = (3 * rng.standard_normal(xs)).astype(dtype)
+    b = (3 * rng.standard_normal(bs)).astype(dtype)
+    g = rng.standard_normal(xs).astype(dtype)
+    try:
+        for threads in (1, 2):
+            gf.set_num_threads(threads)
+            for xv in (x, x[::-1], np.swapaxes(x, 0, -1) if b.ndim == 0 else x):
+                want = gf.bias_gelu(xv, b)
+                _equal(F.bias_gelu(xv, b), want)
+                out = np.full_like(want, np.nan)
+                assert F.bias_gelu(xv, b, out=out) is out
+                _equal(out, want)
+                gv = np.broadcast_to(g, xs) if xv.shape == xs else np.ones_like(xv)
+                _equal(F.bias_gelu_backward(gv, xv, b), gf.bias_gelu_backward(gv, xv, b))
+            # in place, and an output that overlaps x shifted (the ufunc's copy)
+            y = x.copy()
+            _equal(F.bias_gelu(y, b, out=y), gf.bias_gelu(x, b))
+            flat = np.concatenate([x.ravel(), x.ravel()[:7]])
+            shifted_in, shifted_out = flat[7:].reshape(xs), flat[:-7].reshape(xs)
+            want = gf.bias_gelu(shifted_in.copy(), b)
+            _equal(F.bias_gelu(shifted_in, b, out=shifted_out), want)
+    finally:
+        gf.set_num_threads(0)
+
+
+def test_functional_mixed_dtypes_and_scalars_go_through_the_ufunc():
+    x = np.linspace(-5, 5, 600, dtype=np.float32).reshape(6, 100)
+    _equal(F.bias_gelu(x, 0.5), gf.bias_gelu(x, 0.5))
+    _equal(F.bias_gelu(x, np.float64(0.5)), gf.bias_gelu(x, np.float64(0.5)))
+    _equal(F.bias_gelu(x, np.ones(100, np.float64)), gf.bias_gelu(x, np.ones(100, np.float64)))
+    _equal(F.bias_gelu(x.tolist(), [0.5] * 100), gf.bias_gelu(x.tolist(), [0.5] * 100))
+    with pytest.raises(ValueError):
+        F.bias_gelu(x, np.ones(99, np.float32))
+
+
+@pytest.mark.parametrize("f", [f for f in _spec.FUSED if f.op in ("bias", "bias_backward")],
+                         ids=lambda f: f.name)
+def test_bias_summed_in_the_tier_streamed_and_not(f):
+    """float32 bias functions sum x + bias as the first tier loads x: the
+    same bits as the composition with the sum streamed (a long call) or not,
+    for a bias per element, a bias row and one bias value, at every size
+    around the tiers' blocks."""
+    rng = np.random.default_rng(11)
+    try:
+        for threshold in (0, 1):
+            gf._ufuncs._set_stream_threshold(threshold)
+            for n in (1, 15, 16, 17, 255, 2047, 2048, 2049, 5003):
+                args = [(4 * rng.standard_normal(n)).astype(np.float32) for _ in range(f.nin)]
+                args[-2][:3] = [np.nan, np.inf, -np.inf][: min(3, n)]
+                for bias in (args[-1], args[-1][:1], args[-1][::-1]):
+                    call = [*args[:-1], bias if bias.size > 1 else bias[0]]
+                    _equal(getattr(gf, f.name)(*call), _composed(f, *call))
+                    off = np.empty(n + 1, np.float32)[1:]  # a misaligned output
+                    _equal(getattr(gf, f.name)(*call, out=off), _composed(f, *call))
+    finally:
+        gf._ufuncs._set_stream_threshold(0)
