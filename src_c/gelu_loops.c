@@ -725,12 +725,36 @@ static void gf_dense_f64(const gf_call *call, const char *g, ptrdiff_t g_step, c
  * rounds to the same bfloat16, that is the correctly rounded result.  The
  * rest (zeros, nans, results near a rounding boundary) go to the general
  * kernel. */
-#define GF_BF16_BLOCK 1024
+#define GF_BF16_BLOCK 4096
 
 GF_INLINE uint32_t gf_bfloat16_of_bits(uint32_t u)  /* float bits to bfloat16, ties to even */
 {
     return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
 }
+
+/* The block's bfloat16 inputs widened (exact) */
+GF_LEVELED(gf_widen_bf16, (const gf_bf16 *restrict x, float *restrict w, ptrdiff_t m), (x, w, m), {
+    for (ptrdiff_t i = 0; i < m; i++) w[i] = GF_LOAD_bf16(x[i]);
+})
+
+/* The float32 results y rounded to bfloat16 (out), and unsure[i] set where
+ * that rounding is not known to be the correct one: y zero, inf or nan, or
+ * within 2 ULP of the largest finite float or of a rounding boundary (the
+ * 16 bits rounded away within 3 of a half, 0x8000: a value 2 ULP down or up
+ * could round the other way, a tie included).  Returns how many are unsure. */
+GF_LEVELED(gf_narrow_bf16_checked, (const float *restrict y, gf_bf16 *restrict out, unsigned char *restrict unsure,
+                                    ptrdiff_t m, ptrdiff_t *count), (y, out, unsure, m, count), {
+    ptrdiff_t c = 0;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        uint32_t u = gf_float_bits(y[i]), a = u & 0x7fffffffu;
+        uint32_t r = gf_bfloat16_of_bits(u);
+        int sure = a >= 2u && a <= 0x7f7ffffdu && (uint32_t)((u & 0xffffu) - 0x7ffdu) > 6u;
+        out[i] = (gf_bf16)r;
+        unsure[i] = (unsigned char)!sure;
+        c += !sure;
+    }
+    *count = c;
+})
 
 static void gf_dense_bf16(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x, char *out,
                           ptrdiff_t n)
@@ -743,24 +767,21 @@ static void gf_dense_bf16(const gf_call *call, const char *g, ptrdiff_t g_step, 
     }
     GF_ALIGN64 float wx[GF_BF16_BLOCK], wy[GF_BF16_BLOCK];
     GF_ALIGN64 gf_bf16 left_x[GF_BF16_BLOCK], left_y[GF_BF16_BLOCK];
+    GF_ALIGN64 unsigned char unsure[GF_BF16_BLOCK];
     ptrdiff_t at[GF_BF16_BLOCK];
     for (ptrdiff_t i0 = 0; i0 < n; i0 += GF_BF16_BLOCK) {
         const ptrdiff_t m = n - i0 < GF_BF16_BLOCK ? n - i0 : GF_BF16_BLOCK;
-        for (ptrdiff_t i = 0; i < m; i++) wx[i] = GF_LOAD_bf16(xb[i0 + i]);
+        gf_widen_bf16(xb + i0, wx, m);
         call->wide->dense(call->wide, NULL, 0, (const char *)wx, (char *)wy, m);
-        ptrdiff_t left = 0;
-        for (ptrdiff_t i = 0; i < m; i++) {
-            uint32_t u = gf_float_bits(wy[i]), a = u & 0x7fffffffu;
-            uint32_t r = gf_bfloat16_of_bits(u);
-            /* finite, nonzero, and 2 ULP from the largest finite float */
-            int sure = a >= 2u && a <= 0x7f7ffffdu
-                       && gf_bfloat16_of_bits(u - 2u) == r && gf_bfloat16_of_bits(u + 2u) == r;
-            ob[i0 + i] = (gf_bf16)r;
-            if (!sure) left_x[left] = xb[i0 + i], at[left++] = i0 + i;
-        }
+        ptrdiff_t left = 0, unsure_count;
+        gf_narrow_bf16_checked(wy, ob + i0, unsure, m, &unsure_count);
+        /* the unsure lanes' inputs from their widened copies (out may be x) */
+        if (unsure_count > 0)
+            for (ptrdiff_t i = 0; i < m; i++)
+                if (unsure[i]) left_x[left] = (gf_bf16)(gf_float_bits(wx[i]) >> 16), at[left++] = i;
         if (left > 0) {
             call->general.bf16(NULL, 0, left_x, left_y, left);
-            for (ptrdiff_t k = 0; k < left; k++) ob[at[k]] = left_y[k];
+            for (ptrdiff_t k = 0; k < left; k++) ob[i0 + at[k]] = left_y[k];
         }
     }
 }

@@ -121,3 +121,17 @@ def test_threads_and_strides_give_the_same_bits():
         gf.set_num_threads(0)
     assert np.array_equal(one.view(np.uint16), two.view(np.uint16))
     assert np.array_equal(gf.gelu(np.ascontiguousarray(x)).view(np.uint16), one.view(np.uint16))
+
+
+@pytest.mark.parametrize("name", FORWARD + GRAD)
+def test_in_place_and_views(name):
+    f = getattr(gf, name)
+    want = f(ALL)
+    y = ALL.copy()
+    assert f(y, out=y) is y
+    assert np.array_equal(y.view(np.uint16), want.view(np.uint16))
+    # a strided, reversed view and an output shifted by one element
+    assert np.array_equal(f(ALL[::-2]).view(np.uint16), want[::-2].view(np.uint16))
+    buf = np.concatenate([ALL, ALL[:1]])
+    got = f(buf[1:], out=buf[:-1])
+    assert np.array_equal(got.view(np.uint16), np.roll(want, -1).view(np.uint16))
