@@ -669,34 +669,10 @@ static void gf_dense_f16(const gf_call *call, const char *g, ptrdiff_t g_step, c
     gf_pipeline_f16(call, 0, &run);
 }
 
-static void gf_dense_f32_run(const gf_call *call, gf_run_f32 run);
-
 static void gf_dense_f32(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x, char *out,
                          ptrdiff_t n)
 {
-    gf_run_f32 run = {(const gf_f32 *)g, g_step, (const gf_f32 *)x, (gf_f32 *)out, n, 0, NULL, 0};
-    gf_dense_f32_run(call, run);
-}
-
-/* f(g, x + bias) over a dense run, the sum taken by the first tier as it
- * loads x (so the data is read once, as for f(g, x)); returns 0, having done
- * nothing, where that tier does not take a bias (the caller then sums) */
-static int gf_dense_f32_bias(const gf_call *call, const char *g, ptrdiff_t g_step, const char *x,
-                             const char *bias, ptrdiff_t bias_step, char *out, ptrdiff_t n)
-{
-    int first = 0;
-    while (first < gf_tier_count_f32 && !(gf_tiers_f32[first]->modes >> call->mode & 1)) first++;
-    if (first != 0 || gf_tier_count_f32 == 0 || !gf_tiers_f32[0]->takes_bias) return 0;
-    gf_run_f32 run = {(const gf_f32 *)g, g_step, (const gf_f32 *)x, (gf_f32 *)out, n, 0,
-                      (const gf_f32 *)bias, bias_step};
-    gf_dense_f32_run(call, run);
-    return 1;
-}
-
-static void gf_dense_f32_run(const gf_call *call, gf_run_f32 run)
-{
-    const ptrdiff_t n = run.n;
-    const char *out = (const char *)run.out;
+    gf_run_f32 run = {(const gf_f32 *)g, g_step, (const gf_f32 *)x, (gf_f32 *)out, n, 0};
     /* streamed: a whole chunk at least (the strided loops' small blocks go
      * to a buffer read back at once), its elements before out's first
      * 64-byte boundary stored, the rest streamed (the same arithmetic) */
@@ -706,8 +682,7 @@ static void gf_dense_f32_run(const gf_call *call, gf_run_f32 run)
         before.n = head;
         gf_pipeline_f32(call, 0, &before);
         run.x += head, run.out += head, run.n -= head, run.stream = 1;
-        if (run.g_step) run.g += head;
-        if (run.bias_step) run.bias += head;
+        if (g_step) run.g += head;
     }
     gf_pipeline_f32(call, 0, &run);
 }
@@ -825,39 +800,6 @@ static void gf_run_chunk(const gf_call *call, char **args, const ptrdiff_t *step
 enum { GF_OP_BIAS = 1, GF_OP_GATE, GF_OP_GATE_BACKWARD };
 #define GF_FUSED_BLOCK 1024
 
-/* The inputs' next block (the `next` elements after the `m` at in[k]),
- * asked of memory before this block's arithmetic: the step reads its inputs
- * in a pass of its own, which the hardware prefetcher does not run ahead of
- * while the kernels compute, so without this each block's loads would wait
- * for memory with nothing else to do. */
-static void gf_prefetch_block(int nin, const char *const *in, const ptrdiff_t *steps, ptrdiff_t m,
-                              ptrdiff_t next)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    if (next > GF_FUSED_BLOCK) next = GF_FUSED_BLOCK;
-    for (int k = 0; k < nin; k++) {
-        if (steps[k] <= 0 || steps[k] > 64) continue;  /* broadcast, reversed or sparse: leave it */
-        const char *p = in[k] + m * steps[k], *end = p + next * steps[k];
-        for (; p < end; p += 64) __builtin_prefetch(p, 0, 1);
-    }
-#else
-    (void)nin, (void)in, (void)steps, (void)m, (void)next;
-#endif
-}
-
-/* A store followed by a load whose address agrees in bits 0-11 makes the
- * load wait for the store's data (4K aliasing).  A step's loop reads an input
- * and stores a buffer on the stack: where the buffer lies just above the
- * input modulo 4 KiB, every load waits for the store before it, and the loop
- * runs at a fraction of its speed.  The buffer is placed half a page from the
- * input instead (space: GF_ALIAS_PAD bytes more than the buffer). */
-#define GF_ALIAS_PAD 4096
-static void *gf_away_from(void *space, const void *input)
-{
-    uintptr_t s = (uintptr_t)space, want = ((uintptr_t)input + 2048) & 4095;
-    return (char *)space + ((want - s) & 4095 & ~(uintptr_t)63);
-}
-
 /* p itself where its n elements are contiguous, else packed into buffer */
 static const char *gf_dense_operand(const char *p, ptrdiff_t step, ptrdiff_t size, char *buffer, ptrdiff_t n)
 {
@@ -870,24 +812,6 @@ static const char *gf_dense_operand(const char *p, ptrdiff_t step, ptrdiff_t siz
  * broadcast value), out a buffer (gf_SFX_add) or any strides (gf_SFX_mul,
  * whose x is a buffer); the contiguous and broadcast cases have loops the
  * compiler vectorizes at each level. */
-/* float32 bias functions on dense data: the whole run through the pipeline,
- * x + bias summed by the first tier (gf_dense_f32_bias); 0 where it cannot */
-static int gf_bias_in_tier_f32(const gf_call *call, char **args, const ptrdiff_t *steps, ptrdiff_t n)
-{
-    const ptrdiff_t size = sizeof(gf_f32);
-    const int nin = call->nin, xk = nin - 2, bk = nin - 1;
-    const int g_ok = nin == 2 || steps[0] == size || steps[0] == 0;
-    if (!g_ok || steps[xk] != size || (steps[bk] != size && steps[bk] != 0) || steps[nin] != size) return 0;
-    gf_call first = *call->first;
-    first.stream = call->stream;
-    return gf_dense_f32_bias(&first, nin == 3 ? args[0] : NULL, nin == 3 && steps[0] != 0, args[xk], args[bk],
-                             steps[bk] != 0, args[nin], n);
-}
-#define GF_BIAS_IN_TIER_f32(call, args, steps, n) gf_bias_in_tier_f32(call, args, steps, n)
-#define GF_BIAS_IN_TIER_f16(call, args, steps, n) 0
-#define GF_BIAS_IN_TIER_f64(call, args, steps, n) 0
-#define GF_BIAS_IN_TIER_bf16(call, args, steps, n) 0
-
 #define GF_STEPS(SFX)                                                                                \
     GF_LEVELED(gf_##SFX##_add_dense, (const gf_##SFX *restrict x, const gf_##SFX *restrict y, ptrdiff_t y_step, \
                                       gf_##SFX *restrict out, ptrdiff_t n), (x, y, y_step, out, n), { \
@@ -929,17 +853,13 @@ static int gf_bias_in_tier_f32(const gf_call *call, char **args, const ptrdiff_t
         const ptrdiff_t size = sizeof(gf_##SFX);                                                     \
         const int nin = call->nin;                                                                   \
         const gf_call *first = call->first, *second = call->second;                                  \
-        if (call->op == GF_OP_BIAS && GF_BIAS_IN_TIER_##SFX(call, args, steps, n)) return;             \
-        GF_ALIGN64 gf_##SFX t_space[GF_FUSED_BLOCK + GF_ALIAS_PAD / sizeof(gf_##SFX)];              \
-        GF_ALIGN64 gf_##SFX u[GF_FUSED_BLOCK], y[GF_FUSED_BLOCK], z[GF_FUSED_BLOCK];              \
-        gf_##SFX *t = (gf_##SFX *)gf_away_from(t_space, args[nin - (call->op == GF_OP_BIAS ? 2 : 1)]); \
+        GF_ALIGN64 gf_##SFX t[GF_FUSED_BLOCK], u[GF_FUSED_BLOCK], y[GF_FUSED_BLOCK], z[GF_FUSED_BLOCK]; \
         for (ptrdiff_t i0 = 0; i0 < n; i0 += GF_FUSED_BLOCK) {                                       \
             const ptrdiff_t m = n - i0 < GF_FUSED_BLOCK ? n - i0 : GF_FUSED_BLOCK;                    \
             const char *in[GF_MAX_IN];                                                               \
             for (int k = 0; k < nin; k++) in[k] = args[k] + i0 * steps[k];                           \
             char *out = args[nin] + i0 * steps[nin];                                                 \
             const ptrdiff_t os = steps[nin];                                                         \
-            if (i0 + m < n) gf_prefetch_block(nin, in, steps, m, n - i0 - m);                         \
             if (call->op == GF_OP_BIAS) {                                                            \
                 /* [grad_out,] x, bias: first([grad_out,] x + bias) */                               \
                 const int xk = nin - 2, bk = nin - 1;                                                \

@@ -30,9 +30,7 @@ enum { GF_FORWARD, GF_DERIVATIVE, GF_BACKWARD };
 /* A run of float32 elements: out[i] = f(g[i * g_step], x[i]) for 0 <= i < n,
  * g only for backward functions (g_step 1, or 0 for one broadcast grad_out).
  * stream: store whole output lines with non-temporal stores (out is then
- * 64-byte aligned).  bias (not NULL only for a tier whose takes_bias is set):
- * the argument is the float32 sum x[i] + bias[i * bias_step] instead of x[i],
- * and the lanes a tier leaves carry that sum. */
+ * 64-byte aligned). */
 typedef struct {
     const float *g;
     ptrdiff_t g_step;
@@ -40,8 +38,6 @@ typedef struct {
     float *out;
     ptrdiff_t n;
     int stream;
-    const float *bias;
-    ptrdiff_t bias_step;
 } gf_run_f32;
 
 /* A tier's stage for float32 data: the lanes it left (x, g: packed in the
@@ -83,7 +79,6 @@ typedef struct {
      * -x_high; for backward, where also |grad_out| < grad_out_end */
     float x_low, x_high, grad_out_end;
     unsigned modes;             /* the functions it takes (the others skip it) */
-    int takes_bias;             /* whether its take reads run->bias */
 } gf_tier_f32;
 
 /* float16 data: the same, without held blocks (the tier stores each block at

@@ -318,21 +318,6 @@ GF_AVX2 GF_INLINE void avx2_load_g(const float *g, ptrdiff_t g_step, int32_t g_s
     }
 }
 
-/* x's bits (avx2_load), or those of the float32 sum x + bias */
-GF_AVX2 GF_INLINE void avx2_load_x(const gf_run_f32 *run, ptrdiff_t i, unsigned live, __m256i *v)
-{
-    avx2_load(run->x, i, live, v);
-    if (run->bias == NULL) return;
-    __m256i b[2];
-    if (run->bias_step) {
-        avx2_load(run->bias, i, live, b);
-    } else {
-        b[0] = b[1] = _mm256_castps_si256(_mm256_set1_ps(run->bias[0]));
-    }
-    for (int h = 0; h < 2; h++)
-        v[h] = _mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(v[h]), _mm256_castsi256_ps(b[h])));
-}
-
 /* One chunk, [start, end): whole blocks with their inputs loaded one block
  * ahead (against 4K aliasing, as in tier_avx512.c; 16 registers leave no
  * room for more), then the partial one.  Returns how many blocks were not
@@ -345,13 +330,13 @@ GF_AVX2 GF_INLINE ptrdiff_t avx2_chunk(const gf_run_f32 *run, int32_t g_scalar_b
     ptrdiff_t mixed = 0, i = start;
     if (end - i >= 16) {
         __m256i x_next[2], g_next[2];
-        avx2_load_x(run, i, 0xffff, x_next);
+        avx2_load(xs, i, 0xffff, x_next);
         avx2_load_g(g, run->g_step, g_scalar_bits, i, 0xffff, mode, g_next);
         for (; end - i >= 16; i += 16) {
             if (stream) _mm_prefetch((const char *)(xs + i + 2048), _MM_HINT_T0);
             __m256i x_bits[2] = {x_next[0], x_next[1]}, g_bits[2] = {g_next[0], g_next[1]};
             ptrdiff_t j = end - i >= 32 ? i + 16 : end - 16;  /* past the last whole block: reread, unused */
-            avx2_load_x(run, j, 0xffff, x_next);
+            avx2_load(xs, j, 0xffff, x_next);
             avx2_load_g(g, run->g_step, g_scalar_bits, j, 0xffff, mode, g_next);
             mixed += avx2_block(g_bits, x_bits, run->out, i, 0xffff, table, mode, low, high, stage, stream);
         }
@@ -359,7 +344,7 @@ GF_AVX2 GF_INLINE ptrdiff_t avx2_chunk(const gf_run_f32 *run, int32_t g_scalar_b
     if (i < end) {
         unsigned live = end - i >= 16 ? 0xffffu : (1u << (end - i)) - 1u;
         __m256i x_bits[2], g_bits[2];
-        avx2_load_x(run, i, live, x_bits);
+        avx2_load(xs, i, live, x_bits);
         avx2_load_g(g, run->g_step, g_scalar_bits, i, live, mode, g_bits);
         mixed += avx2_block(g_bits, x_bits, run->out, i, live, table, mode, low, high, stage, 0);
     }
@@ -467,7 +452,7 @@ GF_AVX2 static ptrdiff_t tier_f16_avx2_take(int f, const gf_run_f16 *run, ptrdif
 }
 
 const gf_tier_f32 tier_f32_avx2 = {"tier_f32_avx2", GF_ISA_AVX2, tier_avx2_supported, tier_f32_avx2_take,
-                                   tier_f32_avx2_give_back, -3.4375f, 3.4375f, 0x1p120f, GF_ALL_MODES, 1};
+                                   tier_f32_avx2_give_back, -3.4375f, 3.4375f, 0x1p120f, GF_ALL_MODES};
 const gf_tier_f16 tier_f16_avx2 = {"tier_f16_avx2", GF_ISA_AVX2, tier_avx2_supported, tier_f16_avx2_take,
                                    -3.4375f, 3.4375f, 0, 1u << GF_FORWARD};
 

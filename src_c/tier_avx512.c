@@ -476,15 +476,6 @@ GF_AVX512 GF_INLINE __m512i pieces_f32_x(const float *xs, ptrdiff_t i, __mmask16
 {
     return live == (__mmask16)0xffff ? _mm512_loadu_si512(xs + i) : _mm512_maskz_loadu_epi32(live, xs + i);
 }
-/* x's bits, or those of the float32 sum x + bias (bias_step 0: one value) */
-GF_AVX512 GF_INLINE __m512i pieces_f32_xb(const float *xs, const float *bs, ptrdiff_t b_step, ptrdiff_t i,
-                                          __mmask16 live)
-{
-    __m512i x = pieces_f32_x(xs, i, live);
-    if (bs == NULL) return x;
-    __m512 b = b_step ? _mm512_castsi512_ps(pieces_f32_x(bs, i, live)) : _mm512_set1_ps(bs[0]);
-    return _mm512_castps_si512(_mm512_maskz_add_ps(live, _mm512_castsi512_ps(x), b));
-}
 GF_AVX512 GF_INLINE __m512i pieces_f32_g(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
                                               ptrdiff_t i, __mmask16 live, int mode)
 {
@@ -545,8 +536,7 @@ GF_AVX512 GF_INLINE int pieces_f32_block(__m512i g_bits, __m512i x_bits, float *
  * out - xs from -64 to 512 bytes; two still left 5-13% at 192-224. */
 #define GF_PIECES_LOAD_AHEAD 4
 GF_AVX512 GF_INLINE ptrdiff_t pieces_f32_chunk(const float *g, ptrdiff_t g_step, int32_t g_scalar_bits,
-                                                    const float *xs, const float *bs, ptrdiff_t b_step,
-                                                    float *out, ptrdiff_t start, ptrdiff_t end,
+                                                    const float *xs, float *out, ptrdiff_t start, ptrdiff_t end,
                                                     const __m512 *lo, const __m512 *hi, int mode,
                                                     uint32_t low, uint32_t high, gf_stage_f32 *stage,
                                                     int skip_outside, int stream)
@@ -558,7 +548,7 @@ GF_AVX512 GF_INLINE ptrdiff_t pieces_f32_chunk(const float *g, ptrdiff_t g_step,
         __m512i x_ahead[GF_PIECES_LOAD_AHEAD], g_ahead[GF_PIECES_LOAD_AHEAD];
         for (int k = 0; k < GF_PIECES_LOAD_AHEAD; k++) {
             ptrdiff_t j = end - i >= 16 * (k + 1) ? i + 16 * k : end - 16;
-            x_ahead[k] = pieces_f32_xb(xs, bs, b_step, j, 0xffff);
+            x_ahead[k] = pieces_f32_x(xs, j, 0xffff);
             g_ahead[k] = pieces_f32_g(g, g_step, g_scalar_bits, j, 0xffff, mode);
         }
         for (; end - i >= 16; i += 16) {
@@ -569,7 +559,7 @@ GF_AVX512 GF_INLINE ptrdiff_t pieces_f32_chunk(const float *g, ptrdiff_t g_step,
             for (int k = 0; k + 1 < GF_PIECES_LOAD_AHEAD; k++)
                 x_ahead[k] = x_ahead[k + 1], g_ahead[k] = g_ahead[k + 1];
             ptrdiff_t j = end - i >= 16 * (GF_PIECES_LOAD_AHEAD + 1) ? i + 16 * GF_PIECES_LOAD_AHEAD : end - 16;
-            x_ahead[GF_PIECES_LOAD_AHEAD - 1] = pieces_f32_xb(xs, bs, b_step, j, 0xffff);
+            x_ahead[GF_PIECES_LOAD_AHEAD - 1] = pieces_f32_x(xs, j, 0xffff);
             g_ahead[GF_PIECES_LOAD_AHEAD - 1] = pieces_f32_g(g, g_step, g_scalar_bits, j, 0xffff, mode);
             mixed += pieces_f32_block(g_bits, x_bits, out, i, 0xffff, lo, hi, mode, low, high, stage,
                                            skip_outside, stream);
@@ -578,7 +568,7 @@ GF_AVX512 GF_INLINE ptrdiff_t pieces_f32_chunk(const float *g, ptrdiff_t g_step,
     if (i < end) {
         __mmask16 live = tier_live(end - i);
         mixed += pieces_f32_block(pieces_f32_g(g, g_step, g_scalar_bits, i, live, mode),
-                                       pieces_f32_xb(xs, bs, b_step, i, live), out, i, live, lo, hi, mode, low, high,
+                                       pieces_f32_x(xs, i, live), out, i, live, lo, hi, mode, low, high,
                                        stage, skip_outside, 0);
     }
     return mixed;
@@ -593,8 +583,8 @@ GF_AVX512 GF_INLINE ptrdiff_t pieces_f32_take(int f, const gf_run_f32 *run, ptrd
     __m512 lo[GF_FLOAT_PIECES_ROWS], hi[GF_FLOAT_PIECES_ROWS];
     pieces_f32_load(pieces_f32_tables[f], lo, hi);
     const uint32_t low = tier_functions[f].low_f32, high = tier_functions[f].high;
-    const float *g = run->g, *xs = run->x, *bs = run->bias;
-    const ptrdiff_t g_step = run->g_step, b_step = run->bias_step;
+    const float *g = run->g, *xs = run->x;
+    const ptrdiff_t g_step = run->g_step;
     const int stream = run->stream;
     int32_t g_scalar_bits = 0;
     if (mode == GF_BACKWARD) memcpy(&g_scalar_bits, g, sizeof g_scalar_bits);
@@ -602,11 +592,11 @@ GF_AVX512 GF_INLINE ptrdiff_t pieces_f32_take(int f, const gf_run_f32 *run, ptrd
     for (ptrdiff_t chunk = start; chunk < run->n; chunk += GF_STAGE_TAKE) {
         ptrdiff_t end = run->n - chunk < GF_STAGE_TAKE ? run->n : chunk + GF_STAGE_TAKE;
         ptrdiff_t mixed =
-            stage->skip_outside ? pieces_f32_chunk(g, g_step, g_scalar_bits, xs, bs, b_step, run->out, chunk, end, lo, hi,
+            stage->skip_outside ? pieces_f32_chunk(g, g_step, g_scalar_bits, xs, run->out, chunk, end, lo, hi,
                                                        mode, low, high, stage, 1, stream)
-            : stream ? pieces_f32_chunk(g, g_step, g_scalar_bits, xs, bs, b_step, run->out, chunk, end, lo, hi, mode,
+            : stream ? pieces_f32_chunk(g, g_step, g_scalar_bits, xs, run->out, chunk, end, lo, hi, mode,
                                              low, high, stage, 0, 1)
-                     : pieces_f32_chunk(g, g_step, g_scalar_bits, xs, bs, b_step, run->out, chunk, end, lo, hi, mode,
+                     : pieces_f32_chunk(g, g_step, g_scalar_bits, xs, run->out, chunk, end, lo, hi, mode,
                                              low, high, stage, 0, 0);
         stage->skip_outside = 2 * mixed > GF_PIECES_CHUNK;
         if (tier_stop(stage, end, run->n)) return end;
@@ -739,10 +729,10 @@ GF_AVX512 static ptrdiff_t tier_f16_avx512_take(int f, const gf_run_f16 *run, pt
  * pieces, whose backward lanes need a finite grad_out */
 const gf_tier_f32 tier_f32_avx512 = {"tier_f32_avx512", GF_ISA_AVX512, tier_avx512_supported,
                                      tier_f32_avx512_take, tier_avx512_give_back, -3.4375f, 3.4375f, 0x1p120f,
-                                     GF_ALL_MODES, 1};
+                                     GF_ALL_MODES};
 const gf_tier_f32 tier_f32_in_f64_avx512 = {"tier_f32_in_f64_avx512", GF_ISA_AVX512, tier_avx512_supported,
                                             tier_f32_in_f64_avx512_take, tier_avx512_give_back, -4.25f, 3.75f,
-                                            INFINITY, GF_ALL_MODES, 0};
+                                            INFINITY, GF_ALL_MODES};
 const gf_tier_f16 tier_f16_avx512 = {"tier_f16_avx512", GF_ISA_AVX512, tier_avx512_supported,
                                      tier_f16_avx512_take, -4.25f, 3.75f, INFINITY, GF_ALL_MODES};
 

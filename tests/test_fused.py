@@ -143,18 +143,16 @@ def test_functional_mixed_dtypes_and_scalars_go_through_the_ufunc():
         F.bias_gelu(x, np.ones(99, np.float32))
 
 
-@pytest.mark.parametrize("f", [f for f in _spec.FUSED if f.op in ("bias", "bias_backward")],
-                         ids=lambda f: f.name)
-def test_bias_summed_in_the_tier_streamed_and_not(f):
-    """float32 bias functions sum x + bias as the first tier loads x: the
-    same bits as the composition with the sum streamed (a long call) or not,
-    for a bias per element, a bias row and one bias value, at every size
-    around the tiers' blocks."""
+@pytest.mark.parametrize("f", [f for f in _spec.FUSED if f.op != "gate_backward"], ids=lambda f: f.name)
+def test_every_size_and_step_streamed_and_not(f):
+    """The same bits as the composition, streamed (a long call) or not, for
+    a bias or gate per element, one value and a reversed one, at every size
+    around the fused blocks and the tiers' chunks, into a misaligned output."""
     rng = np.random.default_rng(11)
     try:
         for threshold in (0, 1):
             gf._ufuncs._set_stream_threshold(threshold)
-            for n in (1, 15, 16, 17, 255, 2047, 2048, 2049, 5003):
+            for n in (1, 15, 16, 17, 255, 1023, 1024, 1025, 2047, 2048, 2049, 5003):
                 args = [(4 * rng.standard_normal(n)).astype(np.float32) for _ in range(f.nin)]
                 args[-2][:3] = [np.nan, np.inf, -np.inf][: min(3, n)]
                 for bias in (args[-1], args[-1][:1], args[-1][::-1]):
